@@ -1,0 +1,220 @@
+package execution
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Execution is a workflow: tasks of shell commands, each command run as one
+// batch/v1 Job named EXECUTION.TASK.INDEX, started in dependency order.
+type Execution struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata.
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the workflow: its tasks and their dependencies. It cannot be
+	// changed after the Execution is created.
+	Spec ExecutionSpec `json:"spec"`
+	// Status reports the progress of the workflow. It is written by the
+	// controller; status.vertices is computed by the server on every read.
+	Status ExecutionStatus `json:"status,omitempty"`
+}
+
+// ExecutionSpec describes the tasks of a workflow.
+type ExecutionSpec struct {
+	// Tasks of the workflow. Each task runs one Job per command.
+	Tasks []Task `json:"tasks"`
+	// NodeSelector applies to every Job of the Execution unless a task sets its own.
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// Affinity applies to every Job of the Execution unless a task sets its own.
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+	// Tolerations apply to every Job of the Execution unless a task sets its own.
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+	// Parallelism caps how many Jobs of the Execution run at once. Unset means no cap.
+	Parallelism *int64 `json:"parallelism,omitempty"`
+}
+
+// TaskType is the kind of workload a task runs.
+type TaskType string
+
+const (
+	// TaskTypeJob runs every command of the task as a batch/v1 Job.
+	TaskTypeJob TaskType = "Job"
+)
+
+// Task is a group of jobs that run the same image, one job per command.
+type Task struct {
+	// Name of the task, a DNS-1123 label unique in the Execution. Job i of the
+	// task is named EXECUTION.NAME.i.
+	Name string `json:"name"`
+	// Type of the task. Only "Job" is supported; it is the default.
+	Type TaskType `json:"type,omitempty"`
+	// Image is the container image the task's jobs run.
+	Image string `json:"image"`
+	// Commands are shell commands, one job each, run with `sh -c`.
+	Commands []string `json:"commands"`
+	// Dependents are the tasks this task waits for.
+	Dependents []Dependent `json:"dependents"`
+	// Volumes mounted into every job of the task, by volume name.
+	Volumes map[string]Volume `json:"volumes,omitempty"`
+	// NodeSelector for the task's jobs; overrides the Execution's.
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+	// Affinity for the task's jobs; overrides the Execution's.
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+	// Tolerations for the task's jobs; override the Execution's.
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+	// Resources each job's container requests and is limited to.
+	Resources *ResourceRequirements `json:"resources,omitempty"`
+	// ActiveDeadlineSeconds bounds how long each job may run.
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+	// BackoffLimit is the number of retries of each job before it is failed.
+	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+	// Parallelism caps how many jobs of this task run at once. Unset means no cap.
+	Parallelism *int64 `json:"parallelism,omitempty"`
+}
+
+// DependType says how the jobs of a task wait for the jobs of its target.
+type DependType string
+
+const (
+	// DependTypeWhole makes every job of the task wait for every job of the target.
+	DependTypeWhole DependType = "whole"
+	// DependTypeIterate makes job i of the task wait for job i of the target;
+	// both tasks must have the same number of jobs.
+	DependTypeIterate DependType = "iterate"
+)
+
+// Dependent names a task that this task waits for.
+type Dependent struct {
+	// Target is the name of the task waited for.
+	Target string `json:"target"`
+	// Type is "whole" (the default: wait for every job of the target) or
+	// "iterate" (job i waits for job i of the target).
+	Type DependType `json:"type,omitempty"`
+}
+
+// Volume is a volume mounted into a task's jobs.
+type Volume struct {
+	// MountPath is the absolute path the volume is mounted at.
+	MountPath string `json:"mountPath"`
+	// MountFrom says where the volume comes from.
+	MountFrom VolumeSource `json:"mountFrom"`
+}
+
+// VolumeSource is where a volume's data lives.
+type VolumeSource struct {
+	// PVC is the name of a PersistentVolumeClaim in the Execution's namespace.
+	PVC string `json:"pvc"`
+}
+
+// ResourceRequirements are what each job's container requests; they are set as
+// both requests and limits.
+type ResourceRequirements struct {
+	// CPU, e.g. "500m".
+	CPU *resource.Quantity `json:"cpu,omitempty"`
+	// Memory, e.g. "1Gi".
+	Memory *resource.Quantity `json:"memory,omitempty"`
+}
+
+// ExecutionPhase is where an Execution is in its life.
+type ExecutionPhase string
+
+// The phases of Executions and of their vertices (jobs).
+const (
+	PhasePending   ExecutionPhase = "Pending"
+	PhaseRunning   ExecutionPhase = "Running"
+	PhaseSucceeded ExecutionPhase = "Succeeded"
+	PhaseFailed    ExecutionPhase = "Failed"
+)
+
+// Condition types of an Execution, for `kubectl wait --for=condition=...`.
+const (
+	// ConditionComplete is True once every job has succeeded.
+	ConditionComplete = "Complete"
+	// ConditionFailed is True once a job has failed.
+	ConditionFailed = "Failed"
+	// ConditionVerticesRendered is False when status.vertices was left out
+	// because the Execution has more jobs than the server renders.
+	ConditionVerticesRendered = "VerticesRendered"
+)
+
+// ExecutionStatus is the progress of an Execution.
+type ExecutionStatus struct {
+	// Phase is Pending, Running, Succeeded or Failed.
+	Phase ExecutionPhase `json:"phase,omitempty"`
+	// Message is a human-readable summary, e.g. "execution has run successfully".
+	Message string `json:"message,omitempty"`
+	// StartedAt is when the first job was created.
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// FinishedAt is when the Execution succeeded or failed.
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+	// Vertices maps each job name to its state and children. The server
+	// computes it on read from the spec and status.tasks; it is never stored,
+	// and it is left out above the server's render limit (use the graph
+	// subresource then).
+	Vertices map[string]Vertex `json:"vertices,omitempty"`
+	// Tasks is the stored, compact state of each task's jobs.
+	Tasks []TaskStatus `json:"tasks,omitempty"`
+	// Conditions are the standard conditions: Complete, Failed, VerticesRendered.
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// ObservedGeneration is the generation the controller last acted on.
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// TaskStatus is the compact state of one task's jobs: sets of job indexes in
+// the form of Indexed Jobs' completedIndexes, e.g. "0-4999,5001".
+type TaskStatus struct {
+	// Name of the task.
+	Name string `json:"name"`
+	// Created is the set of job indexes whose Job has been created.
+	Created string `json:"created,omitempty"`
+	// Succeeded is the set of job indexes whose Job has succeeded.
+	Succeeded string `json:"succeeded,omitempty"`
+	// Failed is the set of job indexes whose Job has failed.
+	Failed string `json:"failed,omitempty"`
+	// Messages explains failed jobs, by job index, for the first few failures.
+	Messages []JobMessage `json:"messages,omitempty"`
+}
+
+// JobMessage says why one job ended as it did.
+type JobMessage struct {
+	// Index of the job in its task.
+	Index int32 `json:"index"`
+	// Message from the Job's condition.
+	Message string `json:"message"`
+}
+
+// Vertex is one job of the workflow graph, as shown in status.vertices.
+type Vertex struct {
+	// Children are the jobs that wait for this one.
+	Children []string `json:"children,omitempty"`
+	// FinishedAt is not tracked per job; it stays null.
+	FinishedAt *metav1.Time `json:"finishedAt"`
+	// ID of the vertex: the job name.
+	ID string `json:"id"`
+	// Message is "success" for a succeeded job and the failure reason for a failed one.
+	Message string `json:"message"`
+	// Name of the job.
+	Name string `json:"name"`
+	// Phase of the job: Pending, Running, Succeeded or Failed.
+	Phase ExecutionPhase `json:"phase"`
+	// StartedAt is not tracked per job; it stays null.
+	StartedAt *metav1.Time `json:"startedAt"`
+	// Type of the vertex; empty for jobs.
+	Type string `json:"type"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ExecutionList is a list of Executions.
+type ExecutionList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items is the list of Executions.
+	Items []Execution `json:"items"`
+}

@@ -1,0 +1,324 @@
+// Package validation checks Executions at admission, so that a workflow that
+// could never run (a cycle, an unknown target, an iterate dependency between
+// tasks of different sizes, a job name Kubernetes would refuse) is refused by
+// `kubectl apply` with field paths, instead of failing later in the controller.
+package validation
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/util/sets"
+	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"kubegene.io/kubegene/apis/execution"
+	"kubegene.io/kubegene/pkg/dag"
+	"kubegene.io/kubegene/pkg/indexset"
+)
+
+const (
+	// DefaultMaxJobs is the default cap on the number of jobs (commands) of
+	// one Execution.
+	DefaultMaxJobs = 100000
+	// DefaultMaxCommandLength is the default cap on the length of one command,
+	// in bytes. Each command ends up in a Job and its Pod.
+	DefaultMaxCommandLength = 32 * 1024
+	// maxJobNameLength is the longest Job name whose `job-name` pod label
+	// value and container name are still valid: a DNS-1123 label.
+	maxJobNameLength = utilvalidation.DNS1123LabelMaxLength
+)
+
+// Options are the limits that the server operator may configure.
+type Options struct {
+	// MaxJobs caps the number of jobs of one Execution.
+	MaxJobs int
+	// MaxCommandLength caps the length of one command, in bytes.
+	MaxCommandLength int
+}
+
+// DefaultOptions returns the default limits.
+func DefaultOptions() Options {
+	return Options{MaxJobs: DefaultMaxJobs, MaxCommandLength: DefaultMaxCommandLength}
+}
+
+// ValidateExecutionName checks that an Execution name is a DNS-1123 label: it
+// is the first segment of every Job name, which may not contain more dots.
+func ValidateExecutionName(name string, prefix bool) []string {
+	return apimachineryvalidation.NameIsDNSLabel(name, prefix)
+}
+
+// ValidateExecution checks a new Execution and reports every problem at once.
+func ValidateExecution(e *execution.Execution, opts Options) field.ErrorList {
+	allErrs := apimachineryvalidation.ValidateObjectMeta(&e.ObjectMeta, true, ValidateExecutionName, field.NewPath("metadata"))
+	allErrs = append(allErrs, validateSpec(e.Name, &e.Spec, opts, field.NewPath("spec"))...)
+	return allErrs
+}
+
+// ValidateExecutionUpdate checks an update of the main resource: the spec is
+// immutable, only metadata may change.
+func ValidateExecutionUpdate(newE, oldE *execution.Execution) field.ErrorList {
+	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&newE.ObjectMeta, &oldE.ObjectMeta, field.NewPath("metadata"))
+	if !apiequality.Semantic.DeepEqual(newE.Spec, oldE.Spec) {
+		allErrs = append(allErrs, field.Forbidden(field.NewPath("spec"), "spec is immutable after the execution is created"))
+	}
+	return allErrs
+}
+
+// ValidateExecutionStatusUpdate checks a write to the status subresource: the
+// stored task states must name tasks of the spec and hold well-formed index
+// sets within each task's job count.
+func ValidateExecutionStatusUpdate(newE, oldE *execution.Execution) field.ErrorList {
+	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&newE.ObjectMeta, &oldE.ObjectMeta, field.NewPath("metadata"))
+	statusPath := field.NewPath("status")
+	switch newE.Status.Phase {
+	case "", execution.PhasePending, execution.PhaseRunning, execution.PhaseSucceeded, execution.PhaseFailed:
+	default:
+		allErrs = append(allErrs, field.NotSupported(statusPath.Child("phase"), newE.Status.Phase,
+			[]string{string(execution.PhasePending), string(execution.PhaseRunning), string(execution.PhaseSucceeded), string(execution.PhaseFailed)}))
+	}
+	jobs := make(map[string]int, len(newE.Spec.Tasks))
+	for _, t := range newE.Spec.Tasks {
+		jobs[t.Name] = len(t.Commands)
+	}
+	seen := sets.New[string]()
+	for i, ts := range newE.Status.Tasks {
+		p := statusPath.Child("tasks").Index(i)
+		n, ok := jobs[ts.Name]
+		if !ok {
+			allErrs = append(allErrs, field.NotFound(p.Child("name"), ts.Name))
+			continue
+		}
+		if seen.Has(ts.Name) {
+			allErrs = append(allErrs, field.Duplicate(p.Child("name"), ts.Name))
+		}
+		seen.Insert(ts.Name)
+		for _, s := range []struct {
+			name, value string
+		}{{"created", ts.Created}, {"succeeded", ts.Succeeded}, {"failed", ts.Failed}} {
+			allErrs = append(allErrs, validateIndexSet(s.value, n, p.Child(s.name))...)
+		}
+	}
+	allErrs = append(allErrs, metav1validation.ValidateConditions(newE.Status.Conditions, statusPath.Child("conditions"))...)
+	return allErrs
+}
+
+func validateIndexSet(value string, jobs int, fldPath *field.Path) field.ErrorList {
+	set, err := indexset.Parse(value)
+	if err != nil {
+		return field.ErrorList{field.Invalid(fldPath, value, err.Error())}
+	}
+	last := -1
+	set.EachInterval(func(_, l int) bool { last = l; return true })
+	if last >= jobs {
+		return field.ErrorList{field.Invalid(fldPath, value, fmt.Sprintf("index %d is out of range: the task has %d jobs", last, jobs))}
+	}
+	return nil
+}
+
+func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	tasksPath := fldPath.Child("tasks")
+	if len(spec.Tasks) == 0 {
+		allErrs = append(allErrs, field.Required(tasksPath, "an execution needs at least one task"))
+	}
+	allErrs = append(allErrs, validatePlacement(spec.NodeSelector, spec.Tolerations, fldPath)...)
+	if spec.Parallelism != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*spec.Parallelism, fldPath.Child("parallelism"))...)
+	}
+
+	totalJobs := 0
+	for i := range spec.Tasks {
+		allErrs = append(allErrs, validateTask(name, &spec.Tasks[i], opts, tasksPath.Index(i))...)
+		totalJobs += len(spec.Tasks[i].Commands)
+	}
+	if totalJobs > opts.MaxJobs {
+		allErrs = append(allErrs, &field.Error{Type: field.ErrorTypeTooMany, Field: tasksPath.String(), BadValue: totalJobs,
+			Detail: fmt.Sprintf("the execution has %d jobs (commands in all tasks), at most %d are allowed", totalJobs, opts.MaxJobs)})
+		// The graph of an over-sized execution is not worth building.
+		return allErrs
+	}
+	_, problems := dag.Build(name, execution.GraphTasks(spec))
+	for _, p := range problems {
+		allErrs = append(allErrs, problemToFieldError(spec, p, tasksPath))
+	}
+	return allErrs
+}
+
+// problemToFieldError locates a graph problem on the field that causes it.
+func problemToFieldError(spec *execution.ExecutionSpec, p dag.Problem, tasksPath *field.Path) *field.Error {
+	taskPath := tasksPath.Index(p.Task)
+	if p.Dependency < 0 {
+		switch p.Kind {
+		case dag.DuplicateTask:
+			return field.Duplicate(taskPath.Child("name"), spec.Tasks[p.Task].Name)
+		case dag.InvalidJobCount:
+			return field.Invalid(taskPath.Child("commands"), len(spec.Tasks[p.Task].Commands), p.Message)
+		}
+		return field.Invalid(taskPath, spec.Tasks[p.Task].Name, p.Message)
+	}
+	depPath := taskPath.Child("dependents").Index(p.Dependency)
+	dep := spec.Tasks[p.Task].Dependents[p.Dependency]
+	switch p.Kind {
+	case dag.UnknownTarget:
+		return &field.Error{Type: field.ErrorTypeNotFound, Field: depPath.Child("target").String(), BadValue: dep.Target, Detail: p.Message}
+	case dag.InvalidDependencyType:
+		return field.NotSupported(depPath.Child("type"), dep.Type, []string{string(execution.DependTypeWhole), string(execution.DependTypeIterate)})
+	case dag.DuplicateDependency:
+		return field.Duplicate(depPath.Child("target"), dep.Target)
+	}
+	return field.Invalid(depPath.Child("target"), dep.Target, p.Message)
+}
+
+func validateTask(executionName string, t *execution.Task, opts Options, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	namePath := fldPath.Child("name")
+	if t.Name == "" {
+		allErrs = append(allErrs, field.Required(namePath, "a task needs a name"))
+	} else {
+		for _, msg := range utilvalidation.IsDNS1123Label(t.Name) {
+			allErrs = append(allErrs, field.Invalid(namePath, t.Name, msg))
+		}
+	}
+	if t.Type != execution.TaskTypeJob {
+		allErrs = append(allErrs, field.NotSupported(fldPath.Child("type"), t.Type, []string{string(execution.TaskTypeJob)}))
+	}
+	if strings.TrimSpace(t.Image) == "" {
+		allErrs = append(allErrs, field.Required(fldPath.Child("image"), "a task needs a container image"))
+	}
+
+	commandsPath := fldPath.Child("commands")
+	switch n := len(t.Commands); {
+	case n == 0:
+		allErrs = append(allErrs, field.Required(commandsPath, "a task needs at least one command"))
+	case n > opts.MaxJobs:
+		allErrs = append(allErrs, &field.Error{Type: field.ErrorTypeTooMany, Field: commandsPath.String(), BadValue: n,
+			Detail: fmt.Sprintf("the task has %d commands, at most %d jobs are allowed per execution", n, opts.MaxJobs)})
+	default:
+		for i, c := range t.Commands {
+			switch {
+			case strings.TrimSpace(c) == "":
+				allErrs = append(allErrs, field.Required(commandsPath.Index(i), "a command may not be empty"))
+			case len(c) > opts.MaxCommandLength:
+				allErrs = append(allErrs, field.TooLong(commandsPath.Index(i), c, opts.MaxCommandLength))
+			}
+		}
+		if t.Name != "" && executionName != "" {
+			longest := jobName(executionName, t.Name, n-1)
+			if over := len(longest) - maxJobNameLength; over > 0 {
+				allErrs = append(allErrs, field.Invalid(namePath, t.Name, fmt.Sprintf(
+					"job name %q would be %d characters, %d more than the %d allowed: shorten the execution or task name",
+					longest, len(longest), over, maxJobNameLength)))
+			}
+		}
+	}
+
+	allErrs = append(allErrs, validateVolumes(t.Volumes, fldPath.Child("volumes"))...)
+	allErrs = append(allErrs, validateResources(t.Resources, fldPath.Child("resources"))...)
+	allErrs = append(allErrs, validatePlacement(t.NodeSelector, t.Tolerations, fldPath)...)
+	if t.Parallelism != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*t.Parallelism, fldPath.Child("parallelism"))...)
+	}
+	if t.BackoffLimit != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(int64(*t.BackoffLimit), fldPath.Child("backoffLimit"))...)
+	}
+	if t.ActiveDeadlineSeconds != nil && *t.ActiveDeadlineSeconds <= 0 {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *t.ActiveDeadlineSeconds, "must be greater than zero"))
+	}
+	return allErrs
+}
+
+// jobName is the name of job index of a task; pkg/dag names jobs the same way.
+func jobName(executionName, taskName string, index int) string {
+	return executionName + "." + taskName + "." + strconv.Itoa(index)
+}
+
+func validateVolumes(volumes map[string]execution.Volume, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	mountPaths := make(map[string]string, len(volumes))
+	for _, name := range sets.List(sets.KeySet(volumes)) {
+		v := volumes[name]
+		p := fldPath.Key(name)
+		for _, msg := range utilvalidation.IsDNS1123Label(name) {
+			allErrs = append(allErrs, field.Invalid(p, name, "volume name: "+msg))
+		}
+		mp := p.Child("mountPath")
+		switch {
+		case v.MountPath == "":
+			allErrs = append(allErrs, field.Required(mp, "a volume needs a mount path"))
+		case !path.IsAbs(v.MountPath):
+			allErrs = append(allErrs, field.Invalid(mp, v.MountPath, "must be an absolute path"))
+		default:
+			clean := path.Clean(v.MountPath)
+			if other, dup := mountPaths[clean]; dup {
+				allErrs = append(allErrs, field.Invalid(mp, v.MountPath, fmt.Sprintf("already the mount path of volume %q", other)))
+			}
+			mountPaths[clean] = name
+		}
+		pvc := p.Child("mountFrom", "pvc")
+		if v.MountFrom.PVC == "" {
+			allErrs = append(allErrs, field.Required(pvc, "the name of a PersistentVolumeClaim"))
+		} else {
+			for _, msg := range utilvalidation.IsDNS1123Subdomain(v.MountFrom.PVC) {
+				allErrs = append(allErrs, field.Invalid(pvc, v.MountFrom.PVC, msg))
+			}
+		}
+	}
+	return allErrs
+}
+
+func validateResources(r *execution.ResourceRequirements, fldPath *field.Path) field.ErrorList {
+	if r == nil {
+		return nil
+	}
+	var allErrs field.ErrorList
+	for _, q := range []struct {
+		name  string
+		value *resource.Quantity
+	}{{"cpu", r.CPU}, {"memory", r.Memory}} {
+		if q.value != nil && q.value.Sign() < 0 {
+			allErrs = append(allErrs, field.Invalid(fldPath.Child(q.name), q.value.String(), "must be greater than or equal to 0"))
+		}
+	}
+	return allErrs
+}
+
+var supportedTolerationOperators = []string{string(corev1.TolerationOpExists), string(corev1.TolerationOpEqual)}
+var supportedTaintEffects = []string{string(corev1.TaintEffectNoSchedule), string(corev1.TaintEffectPreferNoSchedule), string(corev1.TaintEffectNoExecute)}
+
+// validatePlacement checks node selectors and tolerations, which are copied
+// into every Job; errors here would otherwise surface as Job creation failures.
+func validatePlacement(nodeSelector map[string]string, tolerations []corev1.Toleration, fldPath *field.Path) field.ErrorList {
+	allErrs := metav1validation.ValidateLabels(nodeSelector, fldPath.Child("nodeSelector"))
+	for i, t := range tolerations {
+		p := fldPath.Child("tolerations").Index(i)
+		if t.Key != "" {
+			allErrs = append(allErrs, metav1validation.ValidateLabelName(t.Key, p.Child("key"))...)
+		}
+		switch t.Operator {
+		case "", corev1.TolerationOpEqual:
+			if t.Key == "" {
+				allErrs = append(allErrs, field.Invalid(p.Child("operator"), t.Operator, "must be Exists when key is empty"))
+			}
+		case corev1.TolerationOpExists:
+			if t.Value != "" {
+				allErrs = append(allErrs, field.Invalid(p.Child("value"), t.Value, "must be empty when operator is Exists"))
+			}
+		default:
+			allErrs = append(allErrs, field.NotSupported(p.Child("operator"), t.Operator, supportedTolerationOperators))
+		}
+		switch t.Effect {
+		case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		default:
+			allErrs = append(allErrs, field.NotSupported(p.Child("effect"), t.Effect, supportedTaintEffects))
+		}
+	}
+	return allErrs
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates deepcopy, defaults, conversion, OpenAPI, clientset, listers and
+# informers from the API types. Generated files are committed; run this after
+# every change under apis/ (hack/verify-codegen.sh checks it was).
+set -o errexit
+set -o nounset
+set -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${ROOT}"
+CODEGEN_PKG=${CODEGEN_PKG:-$(go list -m -f '{{.Dir}}' k8s.io/code-generator)}
+THIS_PKG="kubegene.io/kubegene"
+
+# shellcheck source=/dev/null
+source "${CODEGEN_PKG}/kube_codegen.sh"
+
+kube::codegen::gen_helpers \
+    --boilerplate "${ROOT}/hack/boilerplate.go.txt" \
+    "${ROOT}/apis"
+
+kube::codegen::gen_openapi \
+    --output-dir "${ROOT}/pkg/generated/openapi" \
+    --output-pkg "${THIS_PKG}/pkg/generated/openapi" \
+    --report-filename "${ROOT}/hack/api-rules-violations.list" \
+    --update-report \
+    --output-model-name-file "zz_generated.model_name.go" \
+    --extra-pkgs k8s.io/api/core/v1 \
+    --boilerplate "${ROOT}/hack/boilerplate.go.txt" \
+    "${ROOT}/apis"
+
+kube::codegen::gen_client \
+    --with-watch \
+    --output-dir "${ROOT}/pkg/generated" \
+    --output-pkg "${THIS_PKG}/pkg/generated" \
+    --boilerplate "${ROOT}/hack/boilerplate.go.txt" \
+    "${ROOT}/apis"

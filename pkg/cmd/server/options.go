@@ -1,0 +1,166 @@
+// Package server holds the options and the run loop of execution-apiserver.
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	basecompatibility "k8s.io/component-base/compatibility"
+	baseversion "k8s.io/component-base/version"
+	"k8s.io/klog/v2"
+	netutils "k8s.io/utils/net"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/apiserver"
+	generatedopenapi "kubegene.io/kubegene/pkg/generated/openapi"
+	executionregistry "kubegene.io/kubegene/registry/execution"
+)
+
+const etcdPathPrefix = "/registry/execution.kubegene.io"
+
+// Options are everything execution-apiserver is configured with.
+type Options struct {
+	RecommendedOptions *genericoptions.RecommendedOptions
+	EmbeddedEtcd       *EmbeddedEtcdOptions
+	Registry           executionregistry.Options
+
+	// AlternateDNS are extra names for the self-signed serving certificate
+	// made when no --tls-cert-file is given.
+	AlternateDNS []string
+
+	Out, ErrOut io.Writer
+}
+
+// NewOptions returns the defaults.
+func NewOptions(out, errOut io.Writer) *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(etcdPathPrefix,
+			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
+		Registry:     executionregistry.DefaultOptions(),
+		Out:          out,
+		ErrOut:       errOut,
+	}
+	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
+		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
+	return o
+}
+
+// AddFlags adds every flag of the server.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	o.RecommendedOptions.AddFlags(fs)
+	o.EmbeddedEtcd.AddFlags(fs)
+	fs.IntVar(&o.Registry.Validation.MaxJobs, "max-jobs-per-execution", o.Registry.Validation.MaxJobs,
+		"Most jobs (commands over all tasks) one Execution may have.")
+	fs.IntVar(&o.Registry.Validation.MaxCommandLength, "max-command-length", o.Registry.Validation.MaxCommandLength,
+		"Most bytes one command may have.")
+	fs.IntVar(&o.Registry.Render.MaxVertices, "max-rendered-vertices", o.Registry.Render.MaxVertices,
+		"Most jobs for which status.vertices is rendered on read; larger Executions are read through the graph subresource.")
+	fs.IntVar(&o.Registry.Render.MaxEdges, "max-rendered-edges", o.Registry.Render.MaxEdges,
+		"Most parent-child entries rendered in status.vertices.")
+	fs.Int64Var(&o.Registry.Graph.MaxJobEdges, "max-graph-job-edges", o.Registry.Graph.MaxJobEdges,
+		"Most job-level edges the graph subresource serves; larger graphs are served with ?level=task.")
+}
+
+// usesEmbeddedEtcd reports whether the server runs its own etcd.
+func (o *Options) usesEmbeddedEtcd() bool {
+	return len(o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList) == 0
+}
+
+// Validate checks the options. The etcd servers are checked once known: the
+// embedded etcd's address is only known after it starts.
+func (o *Options) Validate() error {
+	var errs []error
+	if !o.usesEmbeddedEtcd() {
+		errs = append(errs, o.RecommendedOptions.Validate()...)
+	}
+	if o.Registry.Validation.MaxJobs < 1 {
+		errs = append(errs, fmt.Errorf("--max-jobs-per-execution must be at least 1"))
+	}
+	if o.Registry.Validation.MaxCommandLength < 1 {
+		errs = append(errs, fmt.Errorf("--max-command-length must be at least 1"))
+	}
+	if o.Registry.Render.MaxVertices < 0 || o.Registry.Render.MaxEdges < 0 || o.Registry.Graph.MaxJobEdges < 0 {
+		errs = append(errs, fmt.Errorf("render and graph limits may not be negative"))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// Config builds the server configuration.
+func (o *Options) Config() (*apiserver.Config, error) {
+	if err := o.RecommendedOptions.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", o.AlternateDNS,
+		[]net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+		return nil, fmt.Errorf("creating self-signed certificates: %w", err)
+	}
+	cfg := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
+	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIConfig.Info.Title = "KubeGene Execution"
+	cfg.OpenAPIConfig.Info.Version = "v1alpha1"
+	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIV3Config.Info.Title = "KubeGene Execution"
+	cfg.OpenAPIV3Config.Info.Version = "v1alpha1"
+	cfg.FeatureGate = utilfeature.DefaultFeatureGate
+	cfg.EffectiveVersion = basecompatibility.NewEffectiveVersionFromString(baseversion.DefaultKubeBinaryVersion, "", "")
+
+	if err := o.RecommendedOptions.ApplyTo(cfg); err != nil {
+		return nil, fmt.Errorf("applying options: %w", err)
+	}
+	return &apiserver.Config{GenericConfig: cfg, Registry: o.Registry}, nil
+}
+
+// Run starts the embedded etcd if needed, then serves until ctx is done, then
+// shuts down in order: requests drain, then etcd stops.
+func (o *Options) Run(ctx context.Context) error {
+	return o.RunWithReady(ctx, nil)
+}
+
+// RunWithReady is Run, closing ready (if not nil) once the server serves.
+func (o *Options) RunWithReady(ctx context.Context, ready chan<- struct{}) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.usesEmbeddedEtcd() {
+		etcd, err := o.EmbeddedEtcd.start()
+		if err != nil {
+			return err
+		}
+		defer etcd.stop()
+		o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{etcd.clientURL}
+		if errs := o.RecommendedOptions.Validate(); len(errs) > 0 {
+			return utilerrors.NewAggregate(errs)
+		}
+	}
+	cfg, err := o.Config()
+	if err != nil {
+		return err
+	}
+	server, err := cfg.Complete().New()
+	if err != nil {
+		return err
+	}
+	if cfg.GenericConfig.SharedInformerFactory != nil {
+		server.GenericAPIServer.AddPostStartHookOrDie("start-execution-apiserver-informers", func(hookCtx genericapiserver.PostStartHookContext) error {
+			cfg.GenericConfig.SharedInformerFactory.Start(hookCtx.Done())
+			return nil
+		})
+	}
+	if ready != nil {
+		server.GenericAPIServer.AddPostStartHookOrDie("execution-apiserver-ready", func(genericapiserver.PostStartHookContext) error {
+			close(ready)
+			return nil
+		})
+	}
+	klog.InfoS("Starting execution-apiserver")
+	return server.GenericAPIServer.PrepareRun().RunWithContext(ctx)
+}

@@ -1,0 +1,265 @@
+package dag
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Execution returns the name of the Execution the graph belongs to.
+func (g *Graph) Execution() string { return g.execution }
+
+// NumTasks returns the number of tasks.
+func (g *Graph) NumTasks() int { return len(g.tasks) }
+
+// TotalJobs returns the number of jobs of all tasks.
+func (g *Graph) TotalJobs() int { return g.totalJobs }
+
+func (g *Graph) validTask(task int) bool { return task >= 0 && task < len(g.tasks) }
+
+func (g *Graph) validJob(task, index int) bool {
+	return g.validTask(task) && index >= 0 && index < g.tasks[task].Jobs
+}
+
+// Task returns a copy of task number i as given to Build, or the zero Task
+// if there is no such task.
+func (g *Graph) Task(i int) Task {
+	if !g.validTask(i) {
+		return Task{}
+	}
+	t := g.tasks[i]
+	t.Dependencies = slices.Clone(t.Dependencies)
+	return t
+}
+
+// TaskName returns the name of a task, or "" if there is no such task.
+// Unlike Task, it does not copy anything.
+func (g *Graph) TaskName(task int) string {
+	if !g.validTask(task) {
+		return ""
+	}
+	return g.tasks[task].Name
+}
+
+// Jobs returns the number of jobs of a task, or 0 if there is no such task.
+func (g *Graph) Jobs(task int) int {
+	if !g.validTask(task) {
+		return 0
+	}
+	return g.tasks[task].Jobs
+}
+
+// TaskIndex returns the index of the task with the given name.
+func (g *Graph) TaskIndex(name string) (int, bool) {
+	i, ok := g.byName[name]
+	return i, ok
+}
+
+// TopologicalOrder returns every task after all the tasks it depends on.
+// Among tasks that could come next, the one earliest in the spec does, so
+// the order is deterministic and follows the spec where it can.
+func (g *Graph) TopologicalOrder() []int { return slices.Clone(g.order) }
+
+// Roots returns the tasks without dependencies, in spec order: their jobs
+// are ready as soon as the Execution starts.
+func (g *Graph) Roots() []int { return slices.Clone(g.roots) }
+
+// Dependents returns the tasks that depend on task, in spec order.
+func (g *Graph) Dependents(task int) []Edge {
+	if !g.validTask(task) {
+		return nil
+	}
+	return slices.Clone(g.downstream[task])
+}
+
+// Dependencies returns the tasks that task depends on, in the order of its
+// dependency list.
+func (g *Graph) Dependencies(task int) []Edge {
+	if !g.validTask(task) {
+		return nil
+	}
+	return slices.Clone(g.upstream[task])
+}
+
+// JobName returns the name of the Kubernetes Job running job index of task:
+// "<execution>.<task>.<index>". It returns "" if there is no such job.
+func (g *Graph) JobName(task, index int) string {
+	if !g.validJob(task, index) {
+		return ""
+	}
+	return g.execution + "." + g.tasks[task].Name + "." + strconv.Itoa(index)
+}
+
+// ParseJobName is the inverse of JobName. It accepts exactly the names
+// JobName produces for this graph: the task must exist and the index be in
+// range and written canonically. Names are split at the last dot, since
+// indexes have none, so task names may contain dashes (and even dots).
+func (g *Graph) ParseJobName(name string) (task, index int, ok bool) {
+	prefix := len(g.execution)
+	if len(name) <= prefix || name[:prefix] != g.execution || name[prefix] != '.' {
+		return 0, 0, false
+	}
+	rest := name[prefix+1:]
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 0 {
+		return 0, 0, false
+	}
+	task, found := g.byName[rest[:dot]]
+	if !found {
+		return 0, 0, false
+	}
+	index, valid := parseIndex(rest[dot+1:], g.tasks[task].Jobs)
+	if !valid {
+		return 0, 0, false
+	}
+	return task, index, true
+}
+
+// parseIndex parses a canonical decimal index below limit.
+func parseIndex(s string, limit int) (int, bool) {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return 0, false
+	}
+	var n int64 // ten digits fit, even where int has 32 bits
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n >= int64(limit) {
+		return 0, false
+	}
+	return int(n), true
+}
+
+// Children calls fn for every job that waits directly for job index of
+// task, until fn returns false: every job of each task depending on it as
+// a whole, and job index of each task iterating over it. Each child is
+// visited once, grouped by task in spec order. Nothing is stored: the
+// children of one job of a whole dependency can be the entire next task.
+func (g *Graph) Children(task, index int, fn func(childTask, childIndex int) bool) {
+	if !g.validJob(task, index) {
+		return
+	}
+	g.related(g.downstream[task], index, fn)
+}
+
+// Parents calls fn for every job that job index of task waits for
+// directly, until fn returns false, grouped by task in dependency order.
+func (g *Graph) Parents(task, index int, fn func(parentTask, parentIndex int) bool) {
+	if !g.validJob(task, index) {
+		return
+	}
+	g.related(g.upstream[task], index, fn)
+}
+
+func (g *Graph) related(edges []Edge, index int, fn func(int, int) bool) {
+	for _, e := range edges {
+		switch e.Type {
+		case Whole:
+			for j := 0; j < g.tasks[e.Task].Jobs; j++ {
+				if !fn(e.Task, j) {
+					return
+				}
+			}
+		case Iterate:
+			if !fn(e.Task, index) {
+				return
+			}
+		}
+	}
+}
+
+// NumChildren returns how many jobs Children would visit, in
+// O(number of dependent tasks).
+func (g *Graph) NumChildren(task, index int) int {
+	if !g.validJob(task, index) {
+		return 0
+	}
+	n := 0
+	for _, e := range g.downstream[task] {
+		if e.Type == Whole {
+			n += g.tasks[e.Task].Jobs
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// State is what the caller knows about job outcomes; the graph keeps no
+// per-job state. SucceededCount lets whole dependencies be checked with one
+// counter per task rather than by looking at every job of the task.
+type State interface {
+	// Succeeded reports whether job index of task has succeeded.
+	Succeeded(task, index int) bool
+	// SucceededCount returns how many jobs of task have succeeded.
+	SucceededCount(task int) int
+}
+
+// Ready reports whether every job that job index of task waits for has
+// succeeded: all jobs of its whole dependencies and the same-index job of
+// its iterate dependencies. It costs O(number of tasks depended on). Jobs
+// of root tasks are always ready. A nil State means nothing has succeeded.
+func (g *Graph) Ready(s State, task, index int) bool {
+	if !g.validJob(task, index) {
+		return false
+	}
+	return g.wholeReady(s, task) && g.iterateReady(s, task, index)
+}
+
+// wholeReady reports whether all whole dependencies of task are satisfied,
+// which is the same for every job of the task.
+func (g *Graph) wholeReady(s State, task int) bool {
+	for _, e := range g.upstream[task] {
+		if e.Type == Whole && (s == nil || s.SucceededCount(e.Task) < g.tasks[e.Task].Jobs) {
+			return false
+		}
+	}
+	return true
+}
+
+func (g *Graph) iterateReady(s State, task, index int) bool {
+	for _, e := range g.upstream[task] {
+		if e.Type == Iterate && (s == nil || !s.Succeeded(e.Task, index)) {
+			return false
+		}
+	}
+	return true
+}
+
+// NewlyReady calls fn, until it returns false, for every child of job index
+// of task that is ready now that this job has succeeded. The caller records
+// the success in s first, then calls NewlyReady once for it.
+//
+// A whole dependency only fans out on the success that brings the task's
+// SucceededCount to exactly its number of jobs, so a whole run costs
+// O(jobs + whole edges × jobs of the dependent task) in total instead of
+// O(all jobs) per event. If successes are recorded in batches before
+// NewlyReady is called for them, a job may be reported more than once; the
+// caller's own per-job phase decides whether to start it.
+func (g *Graph) NewlyReady(s State, task, index int, fn func(childTask, childIndex int) bool) {
+	if !g.validJob(task, index) || s == nil {
+		return
+	}
+	taskDone := s.SucceededCount(task) == g.tasks[task].Jobs
+	for _, e := range g.downstream[task] {
+		switch e.Type {
+		case Whole:
+			if !taskDone || !g.wholeReady(s, e.Task) {
+				continue
+			}
+			for j := 0; j < g.tasks[e.Task].Jobs; j++ {
+				if g.iterateReady(s, e.Task, j) && !fn(e.Task, j) {
+					return
+				}
+			}
+		case Iterate:
+			if g.Ready(s, e.Task, index) && !fn(e.Task, index) {
+				return
+			}
+		}
+	}
+}
