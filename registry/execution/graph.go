@@ -64,7 +64,7 @@ func (r *GraphREST) ConnectMethods() []string { return []string{http.MethodGet} 
 func (r *GraphREST) NewConnectOptions() (runtime.Object, bool, string) { return nil, false, "" }
 
 // Connect reads the Execution and returns a handler that writes its graph.
-func (r *GraphREST) Connect(ctx context.Context, name string, _ runtime.Object, responder rest.Responder) (http.Handler, error) {
+func (r *GraphREST) Connect(ctx context.Context, name string, _ runtime.Object, _ rest.Responder) (http.Handler, error) {
 	obj, err := r.store.Get(ctx, name, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
@@ -84,16 +84,16 @@ func (r *GraphREST) Connect(ctx context.Context, name string, _ runtime.Object, 
 			level = GraphLevelJob
 		}
 		if format != GraphFormatJSON && format != GraphFormatDOT {
-			responder.Error(apierrors.NewBadRequest(fmt.Sprintf("unsupported graph format %q: use %q or %q", format, GraphFormatJSON, GraphFormatDOT)))
+			writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("unsupported graph format %q: use %q or %q", format, GraphFormatJSON, GraphFormatDOT)))
 			return
 		}
 		if level != GraphLevelJob && level != GraphLevelTask {
-			responder.Error(apierrors.NewBadRequest(fmt.Sprintf("unsupported graph level %q: use %q or %q", level, GraphLevelJob, GraphLevelTask)))
+			writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("unsupported graph level %q: use %q or %q", level, GraphLevelJob, GraphLevelTask)))
 			return
 		}
 		if level == GraphLevelJob {
 			if n := edgeCount(g); n > r.limits.MaxJobEdges {
-				responder.Error(apierrors.NewBadRequest(fmt.Sprintf("the execution has %d job-level edges, more than the %d served per job: use ?level=task", n, r.limits.MaxJobEdges)))
+				writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("the execution has %d job-level edges, more than the %d served per job: use ?level=task", n, r.limits.MaxJobEdges)))
 				return
 			}
 		}
@@ -118,6 +118,16 @@ func (r *GraphREST) Connect(ctx context.Context, name string, _ runtime.Object, 
 		// The status line is sent; a write error means the client went away.
 		_ = bw.Flush()
 	}), nil
+}
+
+// writeStatus answers with a Kubernetes Status error, as clients expect from
+// any API path.
+func writeStatus(w http.ResponseWriter, err *apierrors.StatusError) {
+	status := err.Status()
+	status.Kind, status.APIVersion = "Status", "v1"
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(int(status.Code))
+	_ = json.NewEncoder(w).Encode(status)
 }
 
 // GraphVertex is one job of a job-level graph.

@@ -91,6 +91,8 @@ func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return map[fieldpath.APIVersion]*fieldpath.Set{
 		"execution.kubegene.io/v1alpha1": fieldpath.NewSet(
 			fieldpath.MakePathOrDie("spec"),
+			// Rendered on read: never owned by a writer, never in managedFields.
+			fieldpath.MakePathOrDie("status", "vertices"),
 			fieldpath.MakePathOrDie("metadata", "labels"),
 			fieldpath.MakePathOrDie("metadata", "annotations"),
 		),

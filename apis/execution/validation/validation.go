@@ -147,6 +147,10 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 	}
 	_, problems := dag.Build(name, execution.GraphTasks(spec))
 	for _, p := range problems {
+		if p.Kind == dag.InvalidJobCount {
+			// Empty and over-sized tasks are reported above, on their commands.
+			continue
+		}
 		allErrs = append(allErrs, problemToFieldError(spec, p, tasksPath))
 	}
 	return allErrs
@@ -159,8 +163,6 @@ func problemToFieldError(spec *execution.ExecutionSpec, p dag.Problem, tasksPath
 		switch p.Kind {
 		case dag.DuplicateTask:
 			return field.Duplicate(taskPath.Child("name"), spec.Tasks[p.Task].Name)
-		case dag.InvalidJobCount:
-			return field.Invalid(taskPath.Child("commands"), len(spec.Tasks[p.Task].Commands), p.Message)
 		}
 		return field.Invalid(taskPath, spec.Tasks[p.Task].Name, p.Message)
 	}

@@ -17,6 +17,7 @@ import (
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	basecompatibility "k8s.io/component-base/compatibility"
 	baseversion "k8s.io/component-base/version"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
 
@@ -125,8 +126,9 @@ func (o *Options) Run(ctx context.Context) error {
 	return o.RunWithReady(ctx, nil)
 }
 
-// RunWithReady is Run, closing ready (if not nil) once the server serves.
-func (o *Options) RunWithReady(ctx context.Context, ready chan<- struct{}) error {
+// RunWithReady is Run, calling ready (if not nil) with the loopback client
+// configuration once the server serves. Tests use it to talk to the server.
+func (o *Options) RunWithReady(ctx context.Context, ready func(loopback *rest.Config)) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
@@ -156,8 +158,8 @@ func (o *Options) RunWithReady(ctx context.Context, ready chan<- struct{}) error
 		})
 	}
 	if ready != nil {
-		server.GenericAPIServer.AddPostStartHookOrDie("execution-apiserver-ready", func(genericapiserver.PostStartHookContext) error {
-			close(ready)
+		server.GenericAPIServer.AddPostStartHookOrDie("execution-apiserver-ready", func(hookCtx genericapiserver.PostStartHookContext) error {
+			ready(rest.CopyConfig(hookCtx.LoopbackClientConfig))
 			return nil
 		})
 	}

@@ -1,0 +1,253 @@
+package validation
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
+
+	"kubegene.io/kubegene/apis/execution"
+)
+
+// seedWhole is the seed's exec-whole: the valid base every case mutates.
+func seedWhole() *execution.Execution {
+	return &execution.Execution{
+		ObjectMeta: metav1.ObjectMeta{Name: "exec-whole", Namespace: "default"},
+		Spec: execution.ExecutionSpec{Tasks: []execution.Task{
+			{Name: "a", Type: execution.TaskTypeJob, Image: "ubuntu", Commands: []string{"echo a1", "echo a2"}},
+			{Name: "b", Type: execution.TaskTypeJob, Image: "ubuntu", Commands: []string{"echo b1", "echo b2"},
+				Dependents: []execution.Dependent{{Target: "a", Type: execution.DependTypeWhole}}},
+		}},
+	}
+}
+
+func task(name string, commands int, deps ...execution.Dependent) execution.Task {
+	t := execution.Task{Name: name, Type: execution.TaskTypeJob, Image: "ubuntu", Dependents: deps}
+	for i := 0; i < commands; i++ {
+		t.Commands = append(t.Commands, fmt.Sprintf("echo %s%d", name, i))
+	}
+	return t
+}
+
+func dep(target string, typ execution.DependType) execution.Dependent {
+	return execution.Dependent{Target: target, Type: typ}
+}
+
+type wantErr struct {
+	typ    field.ErrorType
+	field  string
+	detail string // substring of the error's text
+}
+
+func TestValidateExecution(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(e *execution.Execution)
+		opts   func(o *Options)
+		want   []wantErr
+	}{
+		{name: "seed exec-whole is valid", mutate: func(e *execution.Execution) {}},
+		{name: "seed exec-iterate is valid", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[1].Dependents[0].Type = execution.DependTypeIterate
+		}},
+		{name: "seed exec-volume is valid", mutate: func(e *execution.Execution) {
+			for i := range e.Spec.Tasks {
+				e.Spec.Tasks[i].Volumes = map[string]execution.Volume{"volumec": {MountPath: "/tmp/hostvolume", MountFrom: execution.VolumeSource{PVC: "exec-pvc"}}}
+			}
+		}},
+		{name: "execution name not a DNS label", mutate: func(e *execution.Execution) { e.Name = "Exec.Whole" },
+			want: []wantErr{{field.ErrorTypeInvalid, "metadata.name", "RFC 1123"}}},
+		{name: "no tasks", mutate: func(e *execution.Execution) { e.Spec.Tasks = nil },
+			want: []wantErr{{field.ErrorTypeRequired, "spec.tasks", "at least one task"}}},
+		{name: "task name missing", mutate: func(e *execution.Execution) { e.Spec.Tasks[0].Name = "" },
+			want: []wantErr{
+				{field.ErrorTypeRequired, "spec.tasks[0].name", "needs a name"},
+				{field.ErrorTypeNotFound, "spec.tasks[1].dependents[0].target", `unknown task "a"`},
+			}},
+		{name: "task name with uppercase and dot", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[1].Name = "B.x"
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[1].name", "RFC 1123"}}},
+		{name: "duplicate task names", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[1].Name = "a"
+			e.Spec.Tasks[1].Dependents = nil
+		}, want: []wantErr{{field.ErrorTypeDuplicate, "spec.tasks[1].name", `"a"`}}},
+		{name: "unsupported task type", mutate: func(e *execution.Execution) { e.Spec.Tasks[0].Type = "Pod" },
+			want: []wantErr{{field.ErrorTypeNotSupported, "spec.tasks[0].type", `"Job"`}}},
+		{name: "image missing", mutate: func(e *execution.Execution) { e.Spec.Tasks[0].Image = " " },
+			want: []wantErr{{field.ErrorTypeRequired, "spec.tasks[0].image", "container image"}}},
+		{name: "no commands", mutate: func(e *execution.Execution) { e.Spec.Tasks[0].Commands = nil },
+			want: []wantErr{{field.ErrorTypeRequired, "spec.tasks[0].commands", "at least one command"}}},
+		{name: "empty command", mutate: func(e *execution.Execution) { e.Spec.Tasks[0].Commands[1] = "" },
+			want: []wantErr{{field.ErrorTypeRequired, "spec.tasks[0].commands[1]", "may not be empty"}}},
+		{name: "command over the length cap", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Commands[0] = strings.Repeat("x", 101)
+		}, opts: func(o *Options) { o.MaxCommandLength = 100 },
+			want: []wantErr{{field.ErrorTypeTooLong, "spec.tasks[0].commands[0]", "may not be more than 100 bytes"}}},
+		{name: "jobs over the per-execution cap", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0] = task("a", 3)
+		}, opts: func(o *Options) { o.MaxJobs = 4 },
+			want: []wantErr{{field.ErrorTypeTooMany, "spec.tasks", "the execution has 5 jobs (commands in all tasks), at most 4 are allowed"}}},
+		{name: "one task over the cap", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks = []execution.Task{task("a", 5)}
+		}, opts: func(o *Options) { o.MaxJobs = 4 },
+			want: []wantErr{
+				{field.ErrorTypeTooMany, "spec.tasks[0].commands", "the task has 5 commands"},
+				{field.ErrorTypeTooMany, "spec.tasks", "at most 4 are allowed"},
+			}},
+		{name: "unknown target", mutate: func(e *execution.Execution) { e.Spec.Tasks[1].Dependents[0].Target = "x" },
+			want: []wantErr{{field.ErrorTypeNotFound, "spec.tasks[1].dependents[0].target", `task "b" depends on unknown task "x"`}}},
+		{name: "self dependency", mutate: func(e *execution.Execution) { e.Spec.Tasks[1].Dependents[0].Target = "b" },
+			want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[1].dependents[0].target", `task "b" depends on itself`}}},
+		{name: "duplicate dependency", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[1].Dependents = append(e.Spec.Tasks[1].Dependents, dep("a", execution.DependTypeIterate))
+		}, want: []wantErr{{field.ErrorTypeDuplicate, "spec.tasks[1].dependents[1].target", `"a"`}}},
+		{name: "unsupported dependency type", mutate: func(e *execution.Execution) { e.Spec.Tasks[1].Dependents[0].Type = "some" },
+			want: []wantErr{{field.ErrorTypeNotSupported, "spec.tasks[1].dependents[0].type", `"whole", "iterate"`}}},
+		{name: "two-task cycle names the cycle", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Dependents = []execution.Dependent{dep("b", execution.DependTypeWhole)}
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[", "dependency cycle: "}}},
+		{name: "three-task cycle names every task", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks = []execution.Task{
+				task("a", 1, dep("c", execution.DependTypeWhole)),
+				task("b", 1, dep("a", execution.DependTypeWhole)),
+				task("c", 1, dep("b", execution.DependTypeWhole)),
+			}
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[", "-> "}}},
+		{name: "iterate length mismatch names both tasks and counts", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[1] = task("b", 3, dep("a", execution.DependTypeIterate))
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[1].dependents[0].target",
+			`iterate dependency requires equal job counts: task "b" has 3 jobs, task "a" has 2`}}},
+		{name: "job name too long", mutate: func(e *execution.Execution) {
+			e.Name = strings.Repeat("e", 40)
+			e.Spec.Tasks[1].Name = strings.Repeat("b", 22) // 40+1+22+1+1 = 65
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[1].name", "would be 65 characters, 2 more than the 63 allowed"}}},
+		{name: "volume with relative path, bad pvc and bad name", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Volumes = map[string]execution.Volume{
+				"Vol_1": {MountPath: "data", MountFrom: execution.VolumeSource{PVC: "Bad PVC"}},
+			}
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1]", "volume name"},
+			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1].mountPath", "absolute path"},
+			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1].mountFrom.pvc", "RFC 1123"},
+		}},
+		{name: "volume missing path and pvc", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Volumes = map[string]execution.Volume{"v": {}}
+		}, want: []wantErr{
+			{field.ErrorTypeRequired, "spec.tasks[0].volumes[v].mountPath", "mount path"},
+			{field.ErrorTypeRequired, "spec.tasks[0].volumes[v].mountFrom.pvc", "PersistentVolumeClaim"},
+		}},
+		{name: "two volumes on one mount path", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Volumes = map[string]execution.Volume{
+				"v1": {MountPath: "/data", MountFrom: execution.VolumeSource{PVC: "p"}},
+				"v2": {MountPath: "/data/", MountFrom: execution.VolumeSource{PVC: "p"}},
+			}
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[0].volumes[v2].mountPath", `already the mount path of volume "v1"`}}},
+		{name: "negative resources", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Resources = &execution.ResourceRequirements{CPU: ptr.To(resource.MustParse("-1")), Memory: ptr.To(resource.MustParse("1Gi"))}
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[0].resources.cpu", "greater than or equal to 0"}}},
+		{name: "negative parallelism and backoff, zero deadline", mutate: func(e *execution.Execution) {
+			e.Spec.Parallelism = ptr.To[int64](-1)
+			e.Spec.Tasks[0].Parallelism = ptr.To[int64](-2)
+			e.Spec.Tasks[0].BackoffLimit = ptr.To[int32](-1)
+			e.Spec.Tasks[0].ActiveDeadlineSeconds = ptr.To[int64](0)
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.parallelism", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.tasks[0].parallelism", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.tasks[0].backoffLimit", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.tasks[0].activeDeadlineSeconds", "greater than zero"},
+		}},
+		{name: "bad node selector and tolerations", mutate: func(e *execution.Execution) {
+			e.Spec.NodeSelector = map[string]string{"bad key!": "v"}
+			e.Spec.Tasks[0].Tolerations = []corev1.Toleration{
+				{Operator: "Maybe"},
+				{Key: "k", Operator: corev1.TolerationOpExists, Value: "v", Effect: "Sometimes"},
+			}
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.nodeSelector", "bad key!"},
+			{field.ErrorTypeNotSupported, "spec.tasks[0].tolerations[0].operator", `"Exists"`},
+			{field.ErrorTypeInvalid, "spec.tasks[0].tolerations[1].value", "empty when operator is Exists"},
+			{field.ErrorTypeNotSupported, "spec.tasks[0].tolerations[1].effect", `"NoSchedule"`},
+		}},
+		{name: "every problem is reported at once", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Image = ""
+			e.Spec.Tasks[1] = task("b", 3, dep("a", execution.DependTypeIterate), dep("zz", execution.DependTypeWhole))
+		}, want: []wantErr{
+			{field.ErrorTypeRequired, "spec.tasks[0].image", ""},
+			{field.ErrorTypeInvalid, "spec.tasks[1].dependents[0].target", "equal job counts"},
+			{field.ErrorTypeNotFound, "spec.tasks[1].dependents[1].target", `unknown task "zz"`},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := seedWhole()
+			tc.mutate(e)
+			opts := DefaultOptions()
+			if tc.opts != nil {
+				tc.opts(&opts)
+			}
+			assertErrors(t, ValidateExecution(e, opts), tc.want)
+		})
+	}
+}
+
+func assertErrors(t *testing.T, got field.ErrorList, want []wantErr) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(got), len(want), got.ToAggregate())
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Type != w.typ || !strings.HasPrefix(g.Field, w.field) || !strings.Contains(g.Error(), w.detail) {
+			t.Errorf("error %d = %q (type %s), want type %s, field %s…, containing %q", i, g.Error(), g.Type, w.typ, w.field, w.detail)
+		}
+	}
+}
+
+func TestValidateExecutionUpdate(t *testing.T) {
+	old := seedWhole()
+	old.ResourceVersion = "1"
+
+	same := old.DeepCopy()
+	same.Labels = map[string]string{"team": "genomics"}
+	assertErrors(t, ValidateExecutionUpdate(same, old), nil)
+
+	changed := old.DeepCopy()
+	changed.Spec.Tasks[0].Commands[0] = "echo changed"
+	assertErrors(t, ValidateExecutionUpdate(changed, old), []wantErr{{field.ErrorTypeForbidden, "spec", "immutable"}})
+}
+
+func TestValidateExecutionStatusUpdate(t *testing.T) {
+	old := seedWhole()
+	old.ResourceVersion = "1"
+	cases := []struct {
+		name   string
+		status execution.ExecutionStatus
+		want   []wantErr
+	}{
+		{name: "valid progress", status: execution.ExecutionStatus{Phase: execution.PhaseRunning, Tasks: []execution.TaskStatus{
+			{Name: "a", Created: "0-1", Succeeded: "0-1"}, {Name: "b", Created: "0", Failed: "1"},
+		}}},
+		{name: "unknown phase", status: execution.ExecutionStatus{Phase: "Done"},
+			want: []wantErr{{field.ErrorTypeNotSupported, "status.phase", `"Succeeded"`}}},
+		{name: "unknown task", status: execution.ExecutionStatus{Tasks: []execution.TaskStatus{{Name: "x"}}},
+			want: []wantErr{{field.ErrorTypeNotFound, "status.tasks[0].name", `"x"`}}},
+		{name: "duplicate task", status: execution.ExecutionStatus{Tasks: []execution.TaskStatus{{Name: "a"}, {Name: "a"}}},
+			want: []wantErr{{field.ErrorTypeDuplicate, "status.tasks[1].name", `"a"`}}},
+		{name: "malformed set", status: execution.ExecutionStatus{Tasks: []execution.TaskStatus{{Name: "a", Created: "1-0"}}},
+			want: []wantErr{{field.ErrorTypeInvalid, "status.tasks[0].created", ""}}},
+		{name: "index out of range", status: execution.ExecutionStatus{Tasks: []execution.TaskStatus{{Name: "b", Succeeded: "0-2"}}},
+			want: []wantErr{{field.ErrorTypeInvalid, "status.tasks[0].succeeded", "index 2 is out of range: the task has 2 jobs"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := old.DeepCopy()
+			e.Status = tc.status
+			assertErrors(t, ValidateExecutionStatusUpdate(e, old), tc.want)
+		})
+	}
+}

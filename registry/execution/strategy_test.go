@@ -1,0 +1,106 @@
+package execution
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+
+	"kubegene.io/kubegene/apis/execution"
+	"kubegene.io/kubegene/apis/execution/validation"
+)
+
+func testContext() context.Context {
+	return genericapirequest.WithNamespace(context.Background(), "default")
+}
+
+func TestStrategyCreateDropsClientStatus(t *testing.T) {
+	s := newStrategy(testScheme, validation.DefaultOptions())
+	e := loadExample(t, "exec-whole")
+	succeededEverywhere(e)
+	e.Status.Vertices = map[string]execution.Vertex{"x": {ID: "x"}}
+	s.PrepareForCreate(testContext(), e)
+	want := execution.ExecutionStatus{Phase: execution.PhasePending}
+	if !reflect.DeepEqual(e.Status, want) {
+		t.Fatalf("status after create = %+v, want %+v", e.Status, want)
+	}
+	if e.Generation != 1 {
+		t.Errorf("generation = %d, want 1", e.Generation)
+	}
+	if errs := s.Validate(testContext(), e); len(errs) != 0 {
+		t.Errorf("seed execution invalid: %v", errs)
+	}
+}
+
+func TestStrategyUpdateKeepsStoredStatusAndRefusesSpecChanges(t *testing.T) {
+	s := newStrategy(testScheme, validation.DefaultOptions())
+	old := loadExample(t, "exec-whole")
+	old.ResourceVersion = "7"
+	old.Status = execution.ExecutionStatus{Phase: execution.PhaseRunning, Tasks: []execution.TaskStatus{{Name: "a", Created: "0-1"}}}
+
+	upd := old.DeepCopy()
+	upd.Labels = map[string]string{"team": "genomics"}
+	upd.Status = execution.ExecutionStatus{Phase: execution.PhaseSucceeded}
+	s.PrepareForUpdate(testContext(), upd, old)
+	if !reflect.DeepEqual(upd.Status, old.Status) {
+		t.Errorf("main resource update changed status to %+v", upd.Status)
+	}
+	if errs := s.ValidateUpdate(testContext(), upd, old); len(errs) != 0 {
+		t.Errorf("label update refused: %v", errs)
+	}
+
+	upd.Spec.Tasks[0].Image = "busybox"
+	errs := s.ValidateUpdate(testContext(), upd, old)
+	if len(errs) != 1 || errs[0].Field != "spec" {
+		t.Errorf("spec change: errors %v, want one on spec", errs)
+	}
+}
+
+func TestStatusStrategyKeepsSpecAndDropsRenderedFields(t *testing.T) {
+	s := statusStrategy{newStrategy(testScheme, validation.DefaultOptions())}
+	old := loadExample(t, "exec-whole")
+	old.ResourceVersion = "7"
+	old.Labels = map[string]string{"team": "genomics"}
+
+	upd := old.DeepCopy()
+	upd.Spec.Tasks[0].Image = "busybox"
+	upd.Labels = nil
+	succeededEverywhere(upd)
+	render(upd, DefaultRenderLimits())
+	upd.Status.Conditions = append(upd.Status.Conditions,
+		metav1.Condition{Type: execution.ConditionVerticesRendered, Status: metav1.ConditionFalse, Reason: "TooLarge"},
+		metav1.Condition{Type: execution.ConditionComplete, Status: metav1.ConditionTrue, Reason: "Succeeded", LastTransitionTime: metav1.Now()})
+	if len(upd.Status.Vertices) == 0 {
+		t.Fatal("test setup: nothing rendered")
+	}
+
+	s.PrepareForUpdate(testContext(), upd, old)
+	if !reflect.DeepEqual(upd.Spec, old.Spec) || !reflect.DeepEqual(upd.Labels, old.Labels) {
+		t.Error("status update changed spec or labels")
+	}
+	if upd.Status.Vertices != nil {
+		t.Error("status update would persist rendered vertices")
+	}
+	if len(upd.Status.Conditions) != 1 || upd.Status.Conditions[0].Type != execution.ConditionComplete {
+		t.Errorf("conditions after status update = %+v, want only Complete", upd.Status.Conditions)
+	}
+	if errs := s.ValidateUpdate(testContext(), upd, old); len(errs) != 0 {
+		t.Errorf("valid status refused: %v", errs)
+	}
+}
+
+func TestSelectableFields(t *testing.T) {
+	e := loadExample(t, "exec-whole")
+	e.Status.Phase = execution.PhaseRunning
+	_, fields, err := GetAttrs(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"metadata.name": "exec-whole", "metadata.namespace": "default", "status.phase": "Running"} {
+		if fields[k] != v {
+			t.Errorf("field %s = %q, want %q", k, fields[k], v)
+		}
+	}
+}
