@@ -38,8 +38,8 @@ func TestGraphJobJSON(t *testing.T) {
 			var buf bytes.Buffer
 			graphWriterFor(t, name).jobJSON(&buf)
 			var got struct {
-				Kind     string        `json:"kind"`
-				Level    string        `json:"level"`
+				Kind     string `json:"kind"`
+				Level    string `json:"level"`
 				Metadata struct{ Name string }
 				Vertices []GraphVertex `json:"vertices"`
 				Edges    []GraphEdge   `json:"edges"`

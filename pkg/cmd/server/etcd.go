@@ -6,8 +6,8 @@ import (
 	"os"
 	"time"
 
-	"go.etcd.io/etcd/server/v3/embed"
 	"github.com/spf13/pflag"
+	"go.etcd.io/etcd/server/v3/embed"
 	"k8s.io/klog/v2"
 )
 
