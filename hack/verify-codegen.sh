@@ -9,8 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "${TMP}"' EXIT
 
-cp -a "${ROOT}/." "${TMP}/"
-rm -rf "${TMP}/_output"
+tar -C "${ROOT}" --exclude=./_output --exclude=./.git -cf - . | tar -C "${TMP}" -xf -
 (cd "${TMP}" && hack/update-codegen.sh >/dev/null)
 for d in apis pkg/generated hack/api-rules-violations.list; do
   if ! diff -Naupr "${ROOT}/${d}" "${TMP}/${d}"; then
