@@ -15,9 +15,9 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/rest"
 	basecompatibility "k8s.io/component-base/compatibility"
 	baseversion "k8s.io/component-base/version"
-	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
 
@@ -34,6 +34,7 @@ type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
 	EmbeddedEtcd       *EmbeddedEtcdOptions
 	Registry           executionregistry.Options
+	Controller         *ControllerOptions
 
 	// AlternateDNS are extra names for the self-signed serving certificate
 	// made when no --tls-cert-file is given.
@@ -49,6 +50,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
 		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
 		Registry:     executionregistry.DefaultOptions(),
+		Controller:   NewControllerOptions(),
 		Out:          out,
 		ErrOut:       errOut,
 	}
@@ -61,6 +63,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.RecommendedOptions.AddFlags(fs)
 	o.EmbeddedEtcd.AddFlags(fs)
+	o.Controller.AddFlags(fs)
 	fs.IntVar(&o.Registry.Validation.MaxJobs, "max-jobs-per-execution", o.Registry.Validation.MaxJobs,
 		"Most jobs (commands over all tasks) one Execution may have.")
 	fs.IntVar(&o.Registry.Validation.MaxCommandLength, "max-command-length", o.Registry.Validation.MaxCommandLength,
@@ -94,6 +97,7 @@ func (o *Options) Validate() error {
 	if o.Registry.Render.MaxVertices < 0 || o.Registry.Render.MaxEdges < 0 || o.Registry.Graph.MaxJobEdges < 0 {
 		errs = append(errs, fmt.Errorf("render and graph limits may not be negative"))
 	}
+	errs = append(errs, o.Controller.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -156,6 +160,9 @@ func (o *Options) RunWithReady(ctx context.Context, ready func(loopback *rest.Co
 			cfg.GenericConfig.SharedInformerFactory.Start(hookCtx.Done())
 			return nil
 		})
+	}
+	if o.Controller != nil {
+		o.Controller.addControllerHooks(server.GenericAPIServer, cfg.GenericConfig.ClientConfig)
 	}
 	if ready != nil {
 		server.GenericAPIServer.AddPostStartHookOrDie("execution-apiserver-ready", func(hookCtx genericapiserver.PostStartHookContext) error {

@@ -1,0 +1,237 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"kubegene.io/kubegene/pkg/controller"
+	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
+)
+
+// ControllerOptions configure the controller embedded in the server, which
+// runs Executions as Jobs in the cluster given by --kubeconfig.
+type ControllerOptions struct {
+	Enabled bool
+	Workers int
+	// KubeAPIQPS and KubeAPIBurst limit the controller's requests, to the
+	// cluster and to this server alike.
+	KubeAPIQPS   float32
+	KubeAPIBurst int
+
+	LeaderElect          bool
+	LeaderElectNamespace string
+	LeaderElectName      string
+	LeaseDuration        time.Duration
+	RenewDeadline        time.Duration
+	RetryPeriod          time.Duration
+}
+
+// NewControllerOptions returns the defaults: on, leader-elected.
+func NewControllerOptions() *ControllerOptions {
+	return &ControllerOptions{
+		Enabled:              true,
+		Workers:              4,
+		KubeAPIQPS:           100,
+		KubeAPIBurst:         200,
+		LeaderElect:          true,
+		LeaderElectNamespace: "kubegene-system",
+		LeaderElectName:      "execution-controller",
+		LeaseDuration:        15 * time.Second,
+		RenewDeadline:        10 * time.Second,
+		RetryPeriod:          2 * time.Second,
+	}
+}
+
+// AddFlags adds the controller's flags.
+func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.Enabled, "enable-controller", o.Enabled,
+		"Run the embedded controller that creates the Jobs of Executions and reports their status. Needs --kubeconfig or an in-cluster configuration.")
+	fs.IntVar(&o.Workers, "controller-workers", o.Workers,
+		"Executions the controller syncs concurrently.")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
+		"Queries per second the controller may send to the Kubernetes API server (and to this server).")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
+		"Burst of requests the controller may send to the Kubernetes API server (and to this server).")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
+		"Run the controller only while holding a Lease in the cluster, so that of several replicas one runs it.")
+	fs.StringVar(&o.LeaderElectNamespace, "leader-elect-namespace", o.LeaderElectNamespace,
+		"Namespace of the controller's leader election Lease.")
+	fs.StringVar(&o.LeaderElectName, "leader-elect-name", o.LeaderElectName,
+		"Name of the controller's leader election Lease.")
+	fs.DurationVar(&o.LeaseDuration, "leader-elect-lease-duration", o.LeaseDuration,
+		"How long other replicas wait before taking over the Lease of a leader that stopped renewing it.")
+	fs.DurationVar(&o.RenewDeadline, "leader-elect-renew-deadline", o.RenewDeadline,
+		"How long the leader tries to renew its Lease before it stops leading. Less than the lease duration.")
+	fs.DurationVar(&o.RetryPeriod, "leader-elect-retry-period", o.RetryPeriod,
+		"How long replicas wait between attempts to acquire or renew the Lease.")
+}
+
+// Validate checks the controller's options.
+func (o *ControllerOptions) Validate() []error {
+	if o == nil || !o.Enabled {
+		return nil
+	}
+	var errs []error
+	if o.Workers < 1 {
+		errs = append(errs, fmt.Errorf("--controller-workers must be at least 1"))
+	}
+	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst < 1 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps must be positive and --kube-api-burst at least 1"))
+	}
+	if o.LeaderElect {
+		if o.LeaderElectNamespace == "" || o.LeaderElectName == "" {
+			errs = append(errs, fmt.Errorf("--leader-elect-namespace and --leader-elect-name must be set with --leader-elect"))
+		}
+		// client-go's leader election refuses other combinations.
+		if o.RetryPeriod <= 0 || o.RenewDeadline <= time.Duration(1.2*float64(o.RetryPeriod)) || o.LeaseDuration <= o.RenewDeadline {
+			errs = append(errs, fmt.Errorf("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > 1.2 × --leader-elect-retry-period > 0"))
+		}
+	}
+	return errs
+}
+
+// controllerRunner starts the controller once the server serves (it needs
+// the loopback client) and stops it before the server stops serving, so a
+// leader releases its Lease while it still can.
+type controllerRunner struct {
+	opts          *ControllerOptions
+	clusterConfig *rest.Config
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// addControllerHooks installs the hooks that start and stop the embedded
+// controller. clusterConfig is the client configuration of the cluster
+// (from --kubeconfig); without it the controller cannot run, which is the
+// case of in-process tests without a cluster.
+func (o *ControllerOptions) addControllerHooks(server *genericapiserver.GenericAPIServer, clusterConfig *rest.Config) {
+	if !o.Enabled {
+		klog.InfoS("Execution controller disabled by --enable-controller=false")
+		return
+	}
+	r := &controllerRunner{opts: o, clusterConfig: clusterConfig}
+	server.AddPostStartHookOrDie("start-execution-controller", r.start)
+	server.AddPreShutdownHookOrDie("stop-execution-controller", r.stop)
+}
+
+func (r *controllerRunner) start(hookCtx genericapiserver.PostStartHookContext) error {
+	if r.clusterConfig == nil {
+		klog.InfoS("Execution controller not started: no Kubernetes client configuration (set --kubeconfig, or run in a cluster)")
+		return nil
+	}
+	clients, err := newControllerClients(r.opts, hookCtx.LoopbackClientConfig, r.clusterConfig)
+	if err != nil {
+		return fmt.Errorf("starting execution controller: %w", err)
+	}
+	ctx, cancel := context.WithCancel(hookCtx)
+	done := make(chan struct{})
+	r.mu.Lock()
+	r.cancel, r.done = cancel, done
+	r.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := r.opts.run(ctx, clients); err != nil {
+			klog.ErrorS(err, "Execution controller stopped")
+		}
+	}()
+	return nil
+}
+
+// stop stops the controller and waits, bounded by the lease duration, for
+// it to stop and release its Lease.
+func (r *controllerRunner) stop() error {
+	r.mu.Lock()
+	cancel, done := r.cancel, r.done
+	r.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(r.opts.LeaseDuration):
+		return errors.New("execution controller did not stop in time")
+	}
+}
+
+type controllerClients struct {
+	kube       kubernetes.Interface
+	executions versioned.Interface
+}
+
+func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) (*controllerClients, error) {
+	if loopback == nil {
+		return nil, errors.New("no loopback client configuration")
+	}
+	limit := func(cfg *rest.Config) *rest.Config {
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent() + "/" + controller.EventSourceComponent
+		return cfg
+	}
+	kube, err := kubernetes.NewForConfig(limit(cluster))
+	if err != nil {
+		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
+	}
+	executions, err := versioned.NewForConfig(limit(loopback))
+	if err != nil {
+		return nil, fmt.Errorf("creating loopback client: %w", err)
+	}
+	return &controllerClients{kube: kube, executions: executions}, nil
+}
+
+// run runs the controller until ctx is done: under leader election, or
+// straight away without it.
+func (o *ControllerOptions) run(ctx context.Context, clients *controllerClients) error {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartStructuredLogging(3)
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: clients.kube.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: controller.EventSourceComponent})
+
+	runController := func(ctx context.Context) {
+		// A new controller per term: fresh caches and state after a lost lease.
+		c, err := controller.New(controller.Config{KubeClient: clients.kube, ExecutionClient: clients.executions, Recorder: recorder})
+		if err != nil {
+			klog.ErrorS(err, "Creating execution controller")
+			return
+		}
+		if err := c.Run(ctx, o.Workers); err != nil && ctx.Err() == nil {
+			klog.ErrorS(err, "Execution controller failed")
+		}
+	}
+	if !o.LeaderElect {
+		runController(ctx)
+		return nil
+	}
+	hostname, err := os.Hostname()
+	if err != nil {
+		return fmt.Errorf("getting hostname for the leader election identity: %w", err)
+	}
+	return controller.RunLeaderElected(ctx, clients.kube, controller.LeaderElectionConfig{
+		Namespace:     o.LeaderElectNamespace,
+		Name:          o.LeaderElectName,
+		Identity:      hostname + "_" + string(uuid.NewUUID()),
+		LeaseDuration: o.LeaseDuration,
+		RenewDeadline: o.RenewDeadline,
+		RetryPeriod:   o.RetryPeriod,
+	}, runController)
+}

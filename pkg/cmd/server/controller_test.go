@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+)
+
+func TestControllerFlags(t *testing.T) {
+	o := NewControllerOptions()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.AddFlags(fs)
+	for flag, want := range map[string]string{
+		"enable-controller":           "true",
+		"controller-workers":          "4",
+		"kube-api-qps":                "100",
+		"kube-api-burst":              "200",
+		"leader-elect":                "true",
+		"leader-elect-namespace":      "kubegene-system",
+		"leader-elect-name":           "execution-controller",
+		"leader-elect-lease-duration": "15s",
+		"leader-elect-renew-deadline": "10s",
+		"leader-elect-retry-period":   "2s",
+	} {
+		f := fs.Lookup(flag)
+		if f == nil {
+			t.Errorf("no flag --%s", flag)
+			continue
+		}
+		if f.DefValue != want {
+			t.Errorf("--%s defaults to %s, want %s", flag, f.DefValue, want)
+		}
+	}
+	if errs := o.Validate(); len(errs) != 0 {
+		t.Errorf("defaults do not validate: %v", errs)
+	}
+
+	if err := fs.Parse([]string{"--controller-workers=0", "--leader-elect-renew-deadline=20s"}); err != nil {
+		t.Fatal(err)
+	}
+	if errs := o.Validate(); len(errs) != 2 {
+		t.Errorf("Validate() = %v, want errors for workers and renew deadline", errs)
+	}
+	o.Enabled = false
+	if errs := o.Validate(); len(errs) != 0 {
+		t.Errorf("a disabled controller's options are not used, yet Validate() = %v", errs)
+	}
+}
+
+// Without a cluster client configuration (in-process tests without a
+// cluster) the start hook does not start the controller, and stopping is
+// a no-op.
+func TestControllerNotStartedWithoutCluster(t *testing.T) {
+	r := &controllerRunner{opts: NewControllerOptions()}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := r.start(genericapiserver.PostStartHookContext{Context: ctx}); err != nil {
+		t.Fatal(err)
+	}
+	if r.cancel != nil {
+		t.Error("controller started without a cluster")
+	}
+	if err := r.stop(); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,407 @@
+// Package controller is the controller embedded in execution-apiserver: it
+// runs each Execution as batch/v1 Jobs in dependency order and reports
+// their progress in the Execution's compact status.
+//
+// It follows the shape of client-go work-queue controllers: informers on
+// Executions (through the server's loopback client) and on the controller's
+// Jobs (in the cluster) feed a rate-limited queue of Execution keys, and
+// workers sync one Execution at a time. What an Execution needs between
+// syncs (its graph, which jobs were created, succeeded or failed, which are
+// ready) is kept in memory and rebuilt from the Jobs and the stored status
+// after a restart, so Job events cost O(children) and nothing runs twice.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
+	executioninformers "kubegene.io/kubegene/pkg/generated/informers/externalversions"
+	executionlisters "kubegene.io/kubegene/pkg/generated/listers/execution/v1alpha1"
+)
+
+// executionIndex indexes Jobs by "namespace/execution", so the Jobs of one
+// Execution are found without scanning all Jobs.
+const executionIndex = "execution"
+
+// Config is what a Controller needs.
+type Config struct {
+	// KubeClient talks to the cluster, where the Jobs run.
+	KubeClient kubernetes.Interface
+	// ExecutionClient talks to the server's own API (the loopback client).
+	ExecutionClient versioned.Interface
+	// Recorder records events on Executions.
+	Recorder record.EventRecorder
+	// Now returns the current time; time.Now if nil. Tests set it.
+	Now func() time.Time
+}
+
+// Controller runs Executions. Create it with New and start it with Run.
+type Controller struct {
+	kube       kubernetes.Interface
+	executions versioned.Interface
+	recorder   record.EventRecorder
+	now        func() time.Time
+
+	executionFactory executioninformers.SharedInformerFactory
+	jobFactory       informers.SharedInformerFactory
+	executionLister  executionlisters.ExecutionLister
+	jobLister        batchlisters.JobLister
+	jobIndexer       cache.Indexer
+	cachesSynced     []cache.InformerSynced
+
+	queue workqueue.TypedRateLimitingInterface[string]
+
+	mu sync.RWMutex
+	// states holds the in-memory state of Executions being run, by key.
+	states map[string]*executionState
+	// phases is the last phase seen per Execution, for the executions gauge.
+	phases map[string]v1alpha1.ExecutionPhase
+}
+
+// New creates a controller and its informers; nothing runs until Run.
+func New(cfg Config) (*Controller, error) {
+	if cfg.KubeClient == nil || cfg.ExecutionClient == nil || cfg.Recorder == nil {
+		return nil, errors.New("execution controller needs a cluster client, an execution client and an event recorder")
+	}
+	registerMetrics()
+	c := &Controller{
+		kube:       cfg.KubeClient,
+		executions: cfg.ExecutionClient,
+		recorder:   cfg.Recorder,
+		now:        cfg.Now,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "execution"}),
+		states: make(map[string]*executionState),
+		phases: make(map[string]v1alpha1.ExecutionPhase),
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+
+	c.executionFactory = executioninformers.NewSharedInformerFactory(cfg.ExecutionClient, 0)
+	executionInformer := c.executionFactory.Execution().V1alpha1().Executions()
+	c.executionLister = executionInformer.Lister()
+	if _, err := executionInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: c.enqueueExecution,
+		UpdateFunc: func(old, cur any) {
+			if old.(*v1alpha1.Execution).ResourceVersion != cur.(*v1alpha1.Execution).ResourceVersion {
+				c.enqueueExecution(cur)
+			}
+		},
+		DeleteFunc: c.enqueueExecution,
+	}); err != nil {
+		return nil, fmt.Errorf("adding execution event handler: %w", err)
+	}
+
+	// Only the controller's own Jobs, without managed fields, to keep the
+	// cache small for Executions of many Jobs.
+	c.jobFactory = informers.NewSharedInformerFactoryWithOptions(cfg.KubeClient, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = jobSelector }),
+		informers.WithTransform(stripManagedFields))
+	jobInformer := c.jobFactory.Batch().V1().Jobs()
+	if err := jobInformer.Informer().AddIndexers(cache.Indexers{executionIndex: indexByExecution}); err != nil {
+		return nil, fmt.Errorf("adding job indexer: %w", err)
+	}
+	c.jobLister = jobInformer.Lister()
+	c.jobIndexer = jobInformer.Informer().GetIndexer()
+	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { c.observeJob(obj.(*batchv1.Job), false) },
+		UpdateFunc: func(old, cur any) {
+			oldJob, curJob := old.(*batchv1.Job), cur.(*batchv1.Job)
+			oldOutcome, _, _ := outcomeOf(oldJob)
+			curOutcome, _, _ := outcomeOf(curJob)
+			// Most updates are progress (active, ready pods) that change
+			// nothing for the Execution.
+			if oldOutcome != curOutcome || controllerUID(oldJob) != controllerUID(curJob) {
+				c.observeJob(curJob, false)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tombstone.Obj
+			}
+			if job, ok := obj.(*batchv1.Job); ok {
+				c.observeJob(job, true)
+			}
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("adding job event handler: %w", err)
+	}
+	c.cachesSynced = []cache.InformerSynced{executionInformer.Informer().HasSynced, jobInformer.Informer().HasSynced}
+	return c, nil
+}
+
+func indexByExecution(obj any) ([]string, error) {
+	job, ok := obj.(*batchv1.Job)
+	if !ok || job.Labels[LabelExecution] == "" {
+		return nil, nil
+	}
+	return []string{job.Namespace + "/" + job.Labels[LabelExecution]}, nil
+}
+
+func stripManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+// Run starts the informers and workers and blocks until ctx is done, then
+// stops the workers and informers before returning.
+func (c *Controller) Run(ctx context.Context, workers int) error {
+	defer utilruntime.HandleCrashWithContext(ctx)
+	logger := klog.FromContext(ctx)
+	logger.Info("Starting execution controller", "workers", workers)
+	defer logger.Info("Stopped execution controller")
+
+	c.executionFactory.Start(ctx.Done())
+	c.jobFactory.Start(ctx.Done())
+	defer c.jobFactory.Shutdown()
+	defer c.executionFactory.Shutdown()
+	defer c.queue.ShutDown()
+	defer c.resetPhases()
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.cachesSynced...) {
+		return fmt.Errorf("execution controller: caches did not sync: %w", ctx.Err())
+	}
+
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for c.processNextItem(ctx) {
+			}
+		})
+	}
+	<-ctx.Done()
+	c.queue.ShutDown()
+	wg.Wait()
+	return nil
+}
+
+func (c *Controller) processNextItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if ctx.Err() != nil {
+		return false // shutting down: leave the rest of the queue
+	}
+	err := c.sync(ctx, key)
+	if err == nil {
+		c.queue.Forget(key)
+		return true
+	}
+	utilruntime.HandleErrorWithContext(ctx, err, "Syncing execution failed; will retry", "execution", key)
+	c.queue.AddRateLimited(key)
+	return true
+}
+
+func (c *Controller) enqueueExecution(obj any) {
+	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	if err != nil {
+		utilruntime.HandleError(fmt.Errorf("getting key of execution: %w", err))
+		return
+	}
+	c.queue.Add(key)
+}
+
+// observeJob hands a Job event to its Execution's state, if it is being
+// run, and queues the Execution. Without a state, the Execution's next sync
+// builds one from the cache, which already holds this event's Job.
+func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
+	executionName := job.Labels[LabelExecution]
+	if executionName == "" {
+		return
+	}
+	key := job.Namespace + "/" + executionName
+	outcome, reason, message := outcomeOf(job)
+	if deleted && outcome == jobActive {
+		outcome = jobGone
+	}
+	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message, at: c.now()}
+	c.mu.RLock()
+	s := c.states[key]
+	c.mu.RUnlock()
+	if s != nil {
+		s.observe(o)
+	}
+	c.queue.Add(key)
+}
+
+// sync brings one Execution forward: records observed Job outcomes,
+// creates the Jobs that are ready within the parallelism limits, and writes
+// the status if it changed.
+func (c *Controller) sync(ctx context.Context, key string) error {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "Invalid key", "key", key)
+		return nil
+	}
+	e, err := c.executionLister.Executions(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		// Deleted: its Jobs are garbage-collected through their owner
+		// reference; only our memory of it is left to drop.
+		c.forget(key)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("getting execution %s from cache: %w", key, err)
+	}
+
+	s := c.stateFor(key, e)
+	if s == nil {
+		// Finished before this controller saw it: nothing left to run.
+		c.setPhase(key, e.Status.Phase)
+		return nil
+	}
+	for _, o := range s.takeInbox() {
+		if s.apply(o) {
+			c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed: %s", o.job, jobFailureMessages(o.job, o.reason, o.message).vertex)
+		}
+	}
+
+	var errs []error
+	if s.failure == "" && e.DeletionTimestamp == nil && s.readyCount > 0 {
+		if err := c.startReady(ctx, e, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	status := s.status(e, c.now())
+	wrote, persisted, err := c.writeStatus(ctx, s, e, status)
+	if apierrors.IsNotFound(err) {
+		c.forget(key)
+		return nil
+	}
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if wrote && !terminal(e.Status.Phase) {
+		switch status.Phase {
+		case v1alpha1.PhaseSucceeded:
+			c.recorder.Event(executionRef(e), corev1.EventTypeNormal, EventExecutionSucceeded, MessageSucceeded)
+		case v1alpha1.PhaseFailed:
+			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventExecutionFailed, status.Message)
+		}
+	}
+	if persisted {
+		c.setPhase(key, status.Phase)
+	}
+
+	switch {
+	case persisted && !wrote && terminal(status.Phase) && s.active == 0:
+		// Nothing will change any more, and the cache shows it (not just
+		// our write): free the memory. Later syncs see the terminal status
+		// and stop there.
+		c.dropState(key, s)
+	case len(errs) == 0 && s.startable(e):
+		// The per-sync budget held jobs back, or adopted Jobs made more
+		// ready: go on after the status has been written.
+		c.queue.Add(key)
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// stateFor returns the in-memory state of e, building it from the Job cache
+// and the stored status if there is none (first sight, restart, or a new
+// Execution of the same name). It returns nil for an Execution that had
+// finished before this controller first saw it.
+func (c *Controller) stateFor(key string, e *v1alpha1.Execution) *executionState {
+	c.mu.Lock()
+	s := c.states[key]
+	if s != nil && s.uid == e.UID {
+		c.mu.Unlock()
+		return s
+	}
+	if s == nil && terminal(e.Status.Phase) {
+		c.mu.Unlock()
+		return nil
+	}
+	// Published before reading the cache, so that a Job event handled from
+	// now on reaches the inbox; events seen twice are recorded once.
+	s = newExecutionState(e.UID)
+	c.states[key] = s
+	c.mu.Unlock()
+
+	objs, err := c.jobIndexer.ByIndex(executionIndex, key)
+	if err != nil {
+		// Only fails for an unknown index name, which is ours.
+		utilruntime.HandleError(fmt.Errorf("listing jobs of execution %s: %w", key, err))
+	}
+	jobs := make([]*batchv1.Job, 0, len(objs))
+	for _, obj := range objs {
+		if job, ok := obj.(*batchv1.Job); ok {
+			jobs = append(jobs, job)
+		}
+	}
+	for _, name := range s.rebuild(e, jobs) {
+		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed", name)
+	}
+	return s
+}
+
+func (c *Controller) dropState(key string, s *executionState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.states[key] == s {
+		delete(c.states, key)
+	}
+}
+
+// forget drops everything known about a deleted Execution.
+func (c *Controller) forget(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.states, key)
+	if p, ok := c.phases[key]; ok {
+		executionsByPhase.WithLabelValues(phaseLabel(p)).Dec()
+		delete(c.phases, key)
+	}
+}
+
+// setPhase keeps the executions gauge up to date.
+func (c *Controller) setPhase(key string, p v1alpha1.ExecutionPhase) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, ok := c.phases[key]
+	if ok && phaseLabel(old) == phaseLabel(p) {
+		return
+	}
+	if ok {
+		executionsByPhase.WithLabelValues(phaseLabel(old)).Dec()
+	}
+	executionsByPhase.WithLabelValues(phaseLabel(p)).Inc()
+	c.phases[key] = p
+}
+
+// resetPhases takes this controller's Executions out of the gauge when it
+// stops, e.g. on losing the lease to another replica.
+func (c *Controller) resetPhases() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, p := range c.phases {
+		executionsByPhase.WithLabelValues(phaseLabel(p)).Dec()
+		delete(c.phases, key)
+	}
+}

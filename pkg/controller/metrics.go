@@ -1,0 +1,69 @@
+package controller
+
+import (
+	"sync"
+
+	"k8s.io/component-base/metrics"
+	"k8s.io/component-base/metrics/legacyregistry"
+
+	// Registers client-go's work-queue metrics (depth, adds, latency, ...)
+	// in legacyregistry, which the generic API server serves on /metrics.
+	_ "k8s.io/component-base/metrics/prometheus/workqueue"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+)
+
+const (
+	metricsNamespace = "kubegene"
+	metricsSubsystem = "controller"
+)
+
+var (
+	jobsCreated = metrics.NewCounter(&metrics.CounterOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "jobs_created_total",
+		Help:           "Jobs created by the execution controller.",
+		StabilityLevel: metrics.ALPHA,
+	})
+
+	executionsByPhase = metrics.NewGaugeVec(&metrics.GaugeOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "executions",
+		Help:           "Executions known to the execution controller, by phase.",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"phase"})
+
+	// dependencyToStart is the controller's own latency: from observing the
+	// completion that made a Job ready to that Job being created. Fine
+	// buckets from 1 ms to 10 s, since the interesting range is the API
+	// round trips and queueing in between.
+	dependencyToStart = metrics.NewHistogram(&metrics.HistogramOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "dependency_to_start_seconds",
+		Help:           "Time from observing the completion of a Job's last dependency to the successful creation of the Job.",
+		Buckets:        metrics.ExponentialBucketsRange(0.001, 10, 25),
+		StabilityLevel: metrics.ALPHA,
+	})
+
+	registerMetricsOnce sync.Once
+)
+
+// registerMetrics registers the controller's metrics once per process;
+// several controllers (after a lost lease, or in tests) share them.
+func registerMetrics() {
+	registerMetricsOnce.Do(func() {
+		legacyregistry.MustRegister(jobsCreated, executionsByPhase, dependencyToStart)
+	})
+}
+
+// phaseLabel is the label value of a phase; a just-created Execution has
+// none yet and counts as Pending.
+func phaseLabel(p v1alpha1.ExecutionPhase) string {
+	if p == "" {
+		return string(v1alpha1.PhasePending)
+	}
+	return string(p)
+}

@@ -1,0 +1,73 @@
+package controller
+
+import (
+	"testing"
+
+	"k8s.io/component-base/metrics/legacyregistry"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+)
+
+// gathered reads the controller's metrics as /metrics serves them, from
+// legacyregistry: counters and gauges by name and label value, histograms
+// by their sample count.
+func gathered(t *testing.T) (jobsCreated float64, latencies uint64, phases map[string]float64, queueAdds float64) {
+	t.Helper()
+	families, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	phases = map[string]float64{}
+	for _, mf := range families {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			switch mf.GetName() {
+			case "kubegene_controller_jobs_created_total":
+				jobsCreated = m.GetCounter().GetValue()
+			case "kubegene_controller_dependency_to_start_seconds":
+				latencies = m.GetHistogram().GetSampleCount()
+			case "kubegene_controller_executions":
+				phases[labels["phase"]] = m.GetGauge().GetValue()
+			case "workqueue_adds_total":
+				if labels["name"] == "execution" {
+					queueAdds = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return jobsCreated, latencies, phases, queueAdds
+}
+
+// Not parallel: the metrics are process-wide.
+func TestMetrics(t *testing.T) {
+	created0, latencies0, _, _ := gathered(t)
+
+	f := newFixture(t, nil, newExecution("exec-metrics", task("a", 2), task("b", 3, whole("a"))))
+	f.run()
+	f.waitCreated(2)
+	f.waitTask("exec-metrics", "a", "0-1", "", "")
+	if _, _, phases, adds := gathered(t); phases["Running"] != 1 || adds == 0 {
+		t.Errorf("executions by phase = %v, work queue adds = %v; want Running 1 and some adds", phases, adds)
+	}
+	f.succeed("exec-metrics.a.0", "exec-metrics.a.1")
+	f.waitCreated(5)
+
+	created, latencies, _, _ := gathered(t)
+	if d := created - created0; d != 5 {
+		t.Errorf("jobs_created_total grew by %v, want 5", d)
+	}
+	// Roots have no dependency; the 3 jobs of b each have one.
+	if d := latencies - latencies0; d != 3 {
+		t.Errorf("dependency_to_start_seconds observed %d times, want 3", d)
+	}
+
+	f.succeed("exec-metrics.b.0", "exec-metrics.b.1", "exec-metrics.b.2")
+	f.waitStatus("exec-metrics", "phase Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	f.waitFor("gauge moved to Succeeded", func() bool {
+		_, _, phases, _ := gathered(t)
+		return phases["Running"] == 0 && phases["Succeeded"] == 1
+	})
+}

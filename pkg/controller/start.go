@@ -1,0 +1,131 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+)
+
+const (
+	// maxCreatesPerSync bounds the Jobs one sync creates, so that the
+	// status of a large Execution is written regularly while it starts.
+	maxCreatesPerSync = 500
+	// maxCreateBatch bounds the concurrent creations of one sync. Batches
+	// start at 1 and double, as in the Job controller: a systematic error
+	// (quota, admission) costs one request, not hundreds.
+	maxCreateBatch = 32
+)
+
+// startReady creates ready Jobs within the parallelism limits. Jobs whose
+// creation failed in a way worth retrying go back to the front of their
+// queue and the error is returned, so the Execution is retried with
+// backoff.
+func (c *Controller) startReady(ctx context.Context, e *v1alpha1.Execution, s *executionState) error {
+	todo := s.takeReady(e, maxCreatesPerSync)
+	var retry []pendingJob
+	var errs []error
+	for start, size := 0, 1; start < len(todo); start, size = start+size, min(2*size, maxCreateBatch) {
+		batch := todo[start:min(start+size, len(todo))]
+		if s.failure != "" {
+			// A job failed meanwhile: nothing new starts.
+			retry = append(retry, todo[start:]...)
+			break
+		}
+		results := make([]error, len(batch))
+		var wg sync.WaitGroup
+		for k := range batch {
+			job := newJob(e, s.graph, batch[k].task, batch[k].index)
+			wg.Go(func() {
+				_, results[k] = c.kube.BatchV1().Jobs(e.Namespace).Create(ctx, job, metav1.CreateOptions{})
+			})
+		}
+		wg.Wait()
+
+		failed := false
+		for k, p := range batch {
+			if err := c.recordCreate(ctx, e, s, p, results[k]); err != nil {
+				retry = append(retry, p)
+				errs = append(errs, err)
+				failed = true
+			}
+		}
+		if failed {
+			retry = append(retry, todo[start+len(batch):]...)
+			break
+		}
+	}
+	s.returnReady(retry)
+	return utilerrors.NewAggregate(errs)
+}
+
+// recordCreate records the result of creating the Job of p. It returns an
+// error if the creation should be retried.
+func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s *executionState, p pendingJob, err error) error {
+	name := s.graph.JobName(p.task, p.index)
+	switch {
+	case err == nil:
+		s.markCreated(p.task, p.index)
+		jobsCreated.Inc()
+		if !p.since.IsZero() {
+			dependencyToStart.Observe(c.now().Sub(p.since).Seconds())
+		}
+		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreated, "Created job %s", name)
+		return nil
+	case apierrors.IsAlreadyExists(err):
+		return c.adoptOrRefuse(ctx, e, s, p, name)
+	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
+		// Retrying cannot help: the vertex, and so the Execution, fails.
+		msg := fmt.Sprintf("creating job %s: %v", name, err)
+		if s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg}) {
+			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventJobFailed, msg)
+		}
+		return nil
+	default:
+		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobCreateFailed, "Error creating job %s: %v", name, err)
+		return fmt.Errorf("creating job %s/%s: %w", e.Namespace, name, err)
+	}
+}
+
+// adoptOrRefuse handles a Job name that is taken. A Job this Execution
+// controls was created before, e.g. by a previous instance whose write of
+// the status was lost: it is adopted and its outcome recorded. Any other
+// Job is not ours to run or to wait for: the vertex fails.
+func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s *executionState, p pendingJob, name string) error {
+	job, err := c.jobLister.Jobs(e.Namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		// Not in the cache yet, or without our labels.
+		job, err = c.kube.BatchV1().Jobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	if err != nil {
+		// Including NotFound: deleted since; the next attempt creates it.
+		return fmt.Errorf("reading existing job %s/%s: %w", e.Namespace, name, err)
+	}
+	if controllerUID(job) != e.UID {
+		msg := fmt.Sprintf("job %s exists and is not owned by execution %s", name, e.Name)
+		if s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg}) {
+			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventJobFailed, msg)
+		}
+		return nil
+	}
+	s.markCreated(p.task, p.index)
+	c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobAdopted, "Adopted existing job %s", name)
+	c.recordOutcome(e, s, job)
+	return nil
+}
+
+// recordOutcome records what an adopted Job has already done.
+func (c *Controller) recordOutcome(e *v1alpha1.Execution, s *executionState, job *batchv1.Job) {
+	outcome, reason, message := outcomeOf(job)
+	o := observation{job: job.Name, owner: e.UID, outcome: outcome, reason: reason, message: message, at: c.now()}
+	if s.apply(o) {
+		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed: %s", job.Name, jobFailureMessages(job.Name, reason, message).vertex)
+	}
+}

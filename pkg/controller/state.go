@@ -1,0 +1,319 @@
+package controller
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/dag"
+	"kubegene.io/kubegene/pkg/indexset"
+)
+
+// maxMessagesPerTask bounds the failure messages kept per task, so a task
+// whose 10,000 jobs all fail does not bloat the stored status.
+const maxMessagesPerTask = 10
+
+// Vertex messages the controller writes besides the Jobs' own.
+const (
+	messageJobDeleted = "the job was deleted before it finished"
+	messageJobFailed  = "failed"
+)
+
+// observation is one Job event, recorded by an informer handler for the
+// worker that syncs the Execution. Handlers stay cheap and never touch the
+// rest of the state, which only that worker changes.
+type observation struct {
+	job     string
+	owner   types.UID
+	outcome jobOutcome
+	reason  string
+	message string
+	// at is when the handler saw the event: the start of the dependency to
+	// start latency of the Jobs this one makes ready.
+	at time.Time
+}
+
+// readyJob is a job whose dependencies have all succeeded and which waits
+// to be created. since is when its last dependency was seen to complete
+// (zero if unknown, e.g. for roots or after a restart).
+type readyJob struct {
+	index int
+	since time.Time
+}
+
+// taskState is the progress of one task's jobs. succeeded and failed are
+// disjoint subsets of created, so counts give the active jobs in O(1).
+type taskState struct {
+	created, succeeded, failed indexset.Set
+	messages                   map[int]string
+	// ready is FIFO: jobs start in the order they became ready.
+	ready []readyJob
+}
+
+func (t *taskState) active() int {
+	return t.created.Count() - t.succeeded.Count() - t.failed.Count()
+}
+
+func (t *taskState) finished(i int) bool {
+	return t.succeeded.Has(i) || t.failed.Has(i)
+}
+
+// executionState is the controller's in-memory view of one Execution: the
+// graph, per-task sets of job outcomes, the jobs ready to start and the
+// counts that enforce parallelism. It is built once from the Jobs in the
+// cache plus the stored status, then updated from Job events, so readiness
+// after an event costs O(children), never a scan of all jobs.
+//
+// Only the worker holding the Execution's key reads or writes it, except
+// the inbox, which handlers fill under inboxMu.
+type executionState struct {
+	uid types.UID
+	// graph is nil when the spec does not build; failure then says why.
+	graph *dag.Graph
+	tasks []taskState
+	// active counts created jobs that have not finished, over all tasks.
+	active     int
+	succeeded  int
+	readyCount int
+	// failure is the Execution's message once a job failed; no job starts
+	// after that.
+	failure               string
+	startedAt, finishedAt *metav1.Time
+
+	// written is the last status this controller wrote and writtenRV the
+	// resourceVersion it got back, to tell a cache that has not caught up
+	// with our write from a status that needs one.
+	written   *v1alpha1.ExecutionStatus
+	writtenRV string
+
+	inboxMu sync.Mutex
+	inbox   []observation
+}
+
+func newExecutionState(uid types.UID) *executionState {
+	return &executionState{uid: uid}
+}
+
+// observe queues a Job event for the next sync.
+func (s *executionState) observe(o observation) {
+	s.inboxMu.Lock()
+	s.inbox = append(s.inbox, o)
+	s.inboxMu.Unlock()
+}
+
+func (s *executionState) takeInbox() []observation {
+	s.inboxMu.Lock()
+	defer s.inboxMu.Unlock()
+	in := s.inbox
+	s.inbox = nil
+	return in
+}
+
+// Succeeded implements dag.State.
+func (s *executionState) Succeeded(task, index int) bool {
+	return s.tasks[task].succeeded.Has(index)
+}
+
+// SucceededCount implements dag.State: whole dependencies are checked with
+// this counter, not by looking at every job of the task.
+func (s *executionState) SucceededCount(task int) int {
+	return s.tasks[task].succeeded.Count()
+}
+
+// markCreated records that job i of task t exists.
+func (s *executionState) markCreated(t, i int) bool {
+	if !s.tasks[t].created.Add(i) {
+		return false
+	}
+	s.active++
+	return true
+}
+
+// markSucceeded records a success without looking at readiness; see succeed.
+func (s *executionState) markSucceeded(t, i int) bool {
+	ts := &s.tasks[t]
+	if ts.finished(i) {
+		return false
+	}
+	s.markCreated(t, i)
+	ts.succeeded.Add(i)
+	s.active--
+	s.succeeded++
+	return true
+}
+
+// succeed records a success seen at time at and queues the children it
+// makes ready: O(children), with per-task counters for whole dependencies.
+func (s *executionState) succeed(t, i int, at time.Time) bool {
+	if !s.markSucceeded(t, i) {
+		return false
+	}
+	s.graph.NewlyReady(s, t, i, func(ct, ci int) bool {
+		s.pushReady(ct, ci, at)
+		return true
+	})
+	return true
+}
+
+// failureMessages say why a job failed: on its vertex, and on the
+// Execution if it is the first failure.
+type failureMessages struct {
+	vertex, execution string
+}
+
+func jobFailureMessages(name, reason, message string) failureMessages {
+	if message == "" {
+		message = cmp.Or(reason, messageJobFailed)
+	}
+	return failureMessages{vertex: message, execution: fmt.Sprintf("job %s failed: %s", name, cmp.Or(reason, message))}
+}
+
+func deletedMessages(name string) failureMessages {
+	return failureMessages{vertex: messageJobDeleted, execution: fmt.Sprintf("job %s was deleted before it finished", name)}
+}
+
+// markFailed records a failed job; the first failure fails the Execution.
+func (s *executionState) markFailed(t, i int, m failureMessages) bool {
+	ts := &s.tasks[t]
+	if ts.finished(i) {
+		return false
+	}
+	s.markCreated(t, i)
+	ts.failed.Add(i)
+	s.active--
+	if len(ts.messages) < maxMessagesPerTask {
+		if ts.messages == nil {
+			ts.messages = make(map[int]string)
+		}
+		ts.messages[i] = m.vertex
+	}
+	if s.failure == "" {
+		s.failure = m.execution
+	}
+	return true
+}
+
+func (s *executionState) pushReady(t, i int, since time.Time) {
+	ts := &s.tasks[t]
+	if ts.created.Has(i) {
+		return
+	}
+	ts.ready = append(ts.ready, readyJob{index: i, since: since})
+	s.readyCount++
+}
+
+// apply records one observed Job event. It reports whether the job newly
+// failed, for an event. Events of Jobs this Execution does not control
+// (e.g. of a deleted namesake) are ignored.
+func (s *executionState) apply(o observation) (failed bool) {
+	if s.graph == nil || o.owner != s.uid {
+		return false
+	}
+	t, i, ok := s.graph.ParseJobName(o.job)
+	if !ok {
+		return false
+	}
+	switch o.outcome {
+	case jobActive:
+		s.markCreated(t, i)
+	case jobSucceeded:
+		s.succeed(t, i, o.at)
+	case jobFailed:
+		return s.markFailed(t, i, jobFailureMessages(o.job, o.reason, o.message))
+	case jobGone:
+		if s.tasks[t].created.Has(i) {
+			return s.markFailed(t, i, deletedMessages(o.job))
+		}
+	}
+	return false
+}
+
+// pendingJob is a job taken from the ready queue to be created.
+type pendingJob struct {
+	task, index int
+	since       time.Time
+}
+
+// freeSlots is how many more jobs may be active under the Execution's
+// parallelism; unset or 0 means no cap.
+func (s *executionState) freeSlots(e *v1alpha1.Execution) int {
+	if p := e.Spec.Parallelism; p != nil && *p > 0 {
+		return max(0, int(*p)-s.active)
+	}
+	return int(^uint(0) >> 1)
+}
+
+func taskFreeSlots(e *v1alpha1.Execution, ts *taskState, t int) int {
+	if p := e.Spec.Tasks[t].Parallelism; p != nil && *p > 0 {
+		return max(0, int(*p)-ts.active())
+	}
+	return int(^uint(0) >> 1)
+}
+
+// takeReady removes up to limit ready jobs from the queues within the
+// Execution's and the tasks' parallelism, in spec order of tasks and
+// ready order within a task.
+func (s *executionState) takeReady(e *v1alpha1.Execution, limit int) []pendingJob {
+	limit = min(limit, s.freeSlots(e))
+	var todo []pendingJob
+	for t := range s.tasks {
+		if len(todo) >= limit {
+			break
+		}
+		ts := &s.tasks[t]
+		n := min(limit-len(todo), taskFreeSlots(e, ts, t))
+		for k := 0; k < n && len(ts.ready) > 0; {
+			r := ts.ready[0]
+			ts.ready = ts.ready[1:]
+			s.readyCount--
+			if ts.created.Has(r.index) {
+				continue // adopted or reported ready twice
+			}
+			todo = append(todo, pendingJob{task: t, index: r.index, since: r.since})
+			k++
+		}
+		if len(ts.ready) == 0 {
+			ts.ready = nil // release the backing array
+		}
+	}
+	return todo
+}
+
+// returnReady puts jobs that could not be created back at the front of
+// their queues, in their order.
+func (s *executionState) returnReady(jobs []pendingJob) {
+	for k := len(jobs) - 1; k >= 0; k-- {
+		p := jobs[k]
+		ts := &s.tasks[p.task]
+		ts.ready = slices.Insert(ts.ready, 0, readyJob{index: p.index, since: p.since})
+		s.readyCount++
+	}
+}
+
+// startable reports whether a ready job could be created now.
+func (s *executionState) startable(e *v1alpha1.Execution) bool {
+	if s.readyCount == 0 || s.failure != "" || s.freeSlots(e) == 0 {
+		return false
+	}
+	for t := range s.tasks {
+		if len(s.tasks[t].ready) > 0 && taskFreeSlots(e, &s.tasks[t], t) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// createdCount is the number of jobs created so far.
+func (s *executionState) createdCount() int {
+	n := 0
+	for t := range s.tasks {
+		n += s.tasks[t].created.Count()
+	}
+	return n
+}

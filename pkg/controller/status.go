@@ -1,0 +1,175 @@
+package controller
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+)
+
+// MessageSucceeded is the message of a succeeded Execution, as users of
+// the original kube-dag know it.
+const MessageSucceeded = "execution has run successfully"
+
+// Reasons of the conditions the controller sets.
+const (
+	reasonSucceeded = "Succeeded"
+	reasonJobFailed = "JobFailed"
+)
+
+func terminal(p v1alpha1.ExecutionPhase) bool {
+	return p == v1alpha1.PhaseSucceeded || p == v1alpha1.PhaseFailed
+}
+
+// phase derives the Execution's phase: a failure is final even while other
+// jobs still run, success needs every job.
+func (s *executionState) phase() v1alpha1.ExecutionPhase {
+	switch {
+	case s.failure != "":
+		return v1alpha1.PhaseFailed
+	case s.graph != nil && s.succeeded == s.graph.TotalJobs():
+		return v1alpha1.PhaseSucceeded
+	case s.active > 0 || s.succeeded > 0:
+		return v1alpha1.PhaseRunning
+	}
+	return v1alpha1.PhasePending
+}
+
+// status is the compact status the state stands for. Timestamps are cut to
+// seconds, as they are stored, so that a status read back compares equal.
+// Conditions other than the controller's are kept from base.
+func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha1.ExecutionStatus {
+	stamp := metav1.NewTime(now).Rfc3339Copy()
+	phase := s.phase()
+	if s.startedAt == nil && s.createdCount() > 0 {
+		s.startedAt = &stamp
+	}
+	if s.finishedAt == nil && terminal(phase) {
+		s.finishedAt = &stamp
+	}
+	st := v1alpha1.ExecutionStatus{
+		Phase:              phase,
+		StartedAt:          s.startedAt.DeepCopy(),
+		FinishedAt:         s.finishedAt.DeepCopy(),
+		ObservedGeneration: base.Generation,
+	}
+	if s.graph != nil {
+		for t := range s.tasks {
+			ts := &s.tasks[t]
+			if ts.created.Count() == 0 {
+				continue
+			}
+			out := v1alpha1.TaskStatus{
+				Name:      s.graph.TaskName(t),
+				Created:   ts.created.String(),
+				Succeeded: ts.succeeded.String(),
+				Failed:    ts.failed.String(),
+			}
+			for i, m := range ts.messages {
+				out.Messages = append(out.Messages, v1alpha1.JobMessage{Index: int32(i), Message: m})
+			}
+			slices.SortFunc(out.Messages, func(a, b v1alpha1.JobMessage) int { return cmp.Compare(a.Index, b.Index) })
+			st.Tasks = append(st.Tasks, out)
+		}
+	}
+
+	for _, c := range base.Status.Conditions {
+		if c.Type != v1alpha1.ConditionVerticesRendered { // rendered on read
+			st.Conditions = append(st.Conditions, c)
+		}
+	}
+	switch phase {
+	case v1alpha1.PhaseSucceeded:
+		st.Message = MessageSucceeded
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: v1alpha1.ConditionComplete, Status: metav1.ConditionTrue, Reason: reasonSucceeded,
+			Message: MessageSucceeded, ObservedGeneration: base.Generation, LastTransitionTime: stamp,
+		})
+	case v1alpha1.PhaseFailed:
+		st.Message = s.failure
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: v1alpha1.ConditionFailed, Status: metav1.ConditionTrue, Reason: reasonJobFailed,
+			Message: s.failure, ObservedGeneration: base.Generation, LastTransitionTime: stamp,
+		})
+	}
+	return st
+}
+
+// statusEqual compares what the controller writes, ignoring what the
+// server renders on read (vertices, the VerticesRendered condition) and
+// nil versus empty lists, which the wire does not tell apart.
+func statusEqual(a, b *v1alpha1.ExecutionStatus) bool {
+	if a.Phase != b.Phase || a.Message != b.Message || a.ObservedGeneration != b.ObservedGeneration ||
+		!timeEqual(a.StartedAt, b.StartedAt) || !timeEqual(a.FinishedAt, b.FinishedAt) {
+		return false
+	}
+	if !slices.EqualFunc(a.Tasks, b.Tasks, func(x, y v1alpha1.TaskStatus) bool {
+		return x.Name == y.Name && x.Created == y.Created && x.Succeeded == y.Succeeded && x.Failed == y.Failed &&
+			slices.Equal(x.Messages, y.Messages)
+	}) {
+		return false
+	}
+	return slices.EqualFunc(ownConditions(a.Conditions), ownConditions(b.Conditions), func(x, y metav1.Condition) bool {
+		return x.Type == y.Type && x.Status == y.Status && x.Reason == y.Reason && x.Message == y.Message &&
+			x.ObservedGeneration == y.ObservedGeneration && x.LastTransitionTime.Unix() == y.LastTransitionTime.Unix()
+	})
+}
+
+func ownConditions(cs []metav1.Condition) []metav1.Condition {
+	return slices.DeleteFunc(slices.Clone(cs), func(c metav1.Condition) bool {
+		return c.Type == v1alpha1.ConditionVerticesRendered
+	})
+}
+
+func timeEqual(a, b *metav1.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Unix() == b.Unix()
+}
+
+// writeStatus writes status through the status subresource if it differs
+// from base. It returns the phase base had, so the caller can tell a
+// transition it made, and whether the status stored now is status.
+//
+// The cache may not have caught up with the previous write yet: if status
+// is what we last wrote, it is not written again. A conflict is retried
+// once against a fresh read, since a stale cache is its usual cause.
+func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v1alpha1.Execution, status v1alpha1.ExecutionStatus) (wrote, persisted bool, err error) {
+	if statusEqual(&status, &base.Status) {
+		return false, true, nil
+	}
+	if s.written != nil && base.ResourceVersion != s.writtenRV && statusEqual(&status, s.written) {
+		return false, false, nil
+	}
+	client := c.executions.ExecutionV1alpha1().Executions(base.Namespace)
+	update := func(from *v1alpha1.Execution) (*v1alpha1.Execution, error) {
+		// Not a deep copy of from: its status holds rendered vertices we
+		// would only throw away, and its spec is only read.
+		obj := &v1alpha1.Execution{TypeMeta: from.TypeMeta, ObjectMeta: *from.ObjectMeta.DeepCopy(), Spec: from.Spec, Status: status}
+		return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	}
+	updated, err := update(base)
+	if apierrors.IsConflict(err) {
+		var fresh *v1alpha1.Execution
+		if fresh, err = client.Get(ctx, base.Name, metav1.GetOptions{}); err == nil {
+			if fresh.UID != base.UID {
+				return false, false, apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
+			}
+			updated, err = update(fresh)
+		}
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
+	}
+	s.written = &status
+	s.writtenRV = updated.ResourceVersion
+	return true, true, nil
+}
