@@ -37,6 +37,9 @@ type ExecutionSpec struct {
 	Parallelism *int64 `json:"parallelism,omitempty"`
 }
 
+// CreatedByAnnotation records the user who created an Execution; see v1alpha1.
+const CreatedByAnnotation = "execution.kubegene.io/created-by"
+
 // TaskType is the kind of workload a task runs.
 type TaskType string
 

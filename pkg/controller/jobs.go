@@ -94,9 +94,10 @@ func newJob(e *v1alpha1.Execution, g *dag.Graph, t, index int) *batchv1.Job {
 
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      name,
-			Namespace: e.Namespace,
-			Labels:    labels,
+			Name:        name,
+			Namespace:   e.Namespace,
+			Labels:      labels,
+			Annotations: creatorAnnotation(e),
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion:         v1alpha1.SchemeGroupVersion.String(),
 				Kind:               executionKind,
@@ -170,4 +171,14 @@ func controllerUID(job *batchv1.Job) types.UID {
 		return ref.UID
 	}
 	return ""
+}
+
+// creatorAnnotation copies who created the Execution onto its Jobs, so the
+// cluster's objects say on whose behalf they run.
+func creatorAnnotation(e *v1alpha1.Execution) map[string]string {
+	creator, ok := e.Annotations[v1alpha1.CreatedByAnnotation]
+	if !ok {
+		return nil
+	}
+	return map[string]string{v1alpha1.CreatedByAnnotation: creator}
 }

@@ -34,6 +34,7 @@ func TestNewJob(t *testing.T) {
 		})
 	e.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 	e.Spec.Tolerations = []corev1.Toleration{{Key: "execution-wide", Operator: corev1.TolerationOpExists}}
+	e.Annotations = map[string]string{v1alpha1.CreatedByAnnotation: "alice", "other": "not copied"}
 	g, err := buildGraph(e)
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,7 @@ func TestNewJob(t *testing.T) {
 	want := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: "exec-volume.b.1", Namespace: testNamespace, Labels: labels,
+			Annotations: map[string]string{v1alpha1.CreatedByAnnotation: "alice"},
 			OwnerReferences: []metav1.OwnerReference{{
 				APIVersion: "execution.kubegene.io/v1alpha1", Kind: "Execution", Name: "exec-volume", UID: e.UID,
 				Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),

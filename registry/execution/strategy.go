@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/names"
@@ -48,6 +49,27 @@ func (executionStrategy) PrepareForCreate(ctx context.Context, obj runtime.Objec
 	e := obj.(*execution.Execution)
 	e.Status = execution.ExecutionStatus{Phase: execution.PhasePending}
 	e.Generation = 1
+	delete(e.Annotations, execution.CreatedByAnnotation)
+	if u, ok := genericapirequest.UserFrom(ctx); ok && u.GetName() != "" {
+		if e.Annotations == nil {
+			e.Annotations = map[string]string{}
+		}
+		e.Annotations[execution.CreatedByAnnotation] = u.GetName()
+	}
+}
+
+// keepCreator restores the creator annotation of old on e: only the server
+// writes it.
+func keepCreator(e, old *execution.Execution) {
+	creator, ok := old.Annotations[execution.CreatedByAnnotation]
+	if !ok {
+		delete(e.Annotations, execution.CreatedByAnnotation)
+		return
+	}
+	if e.Annotations == nil {
+		e.Annotations = map[string]string{}
+	}
+	e.Annotations[execution.CreatedByAnnotation] = creator
 }
 
 // PrepareForUpdate keeps the stored status: it changes only through /status.
@@ -55,6 +77,7 @@ func (executionStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.
 	newE, oldE := obj.(*execution.Execution), old.(*execution.Execution)
 	newE.Status = oldE.Status
 	newE.Generation = oldE.Generation
+	keepCreator(newE, oldE)
 }
 
 func (s executionStrategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {

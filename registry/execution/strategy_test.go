@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authentication/user"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 
 	"kubegene.io/kubegene/apis/execution"
@@ -101,6 +102,26 @@ func TestSelectableFields(t *testing.T) {
 	for k, v := range map[string]string{"metadata.name": "exec-whole", "metadata.namespace": "default", "status.phase": "Running"} {
 		if fields[k] != v {
 			t.Errorf("field %s = %q, want %q", k, fields[k], v)
+		}
+	}
+}
+
+func TestCreatorAnnotationIsSetByTheServerOnly(t *testing.T) {
+	s := newStrategy(testScheme, validation.DefaultOptions())
+	ctx := genericapirequest.WithUser(testContext(), &user.DefaultInfo{Name: "alice"})
+	e := loadExample(t, "exec-whole")
+	e.Annotations = map[string]string{execution.CreatedByAnnotation: "mallory", "note": "kept"}
+	s.PrepareForCreate(ctx, e)
+	if got := e.Annotations[execution.CreatedByAnnotation]; got != "alice" || e.Annotations["note"] != "kept" {
+		t.Fatalf("annotations after create by alice: %v", e.Annotations)
+	}
+
+	for _, forged := range []map[string]string{{execution.CreatedByAnnotation: "mallory"}, nil} {
+		upd := e.DeepCopy()
+		upd.Annotations = forged
+		s.PrepareForUpdate(ctx, upd, e)
+		if got := upd.Annotations[execution.CreatedByAnnotation]; got != "alice" {
+			t.Errorf("update with annotations %v: creator %q, want alice", forged, got)
 		}
 	}
 }

@@ -74,6 +74,9 @@ func TestSeedExecutionsLifecycle(t *testing.T) {
 			t.Errorf("%s: phase %q after create, want Pending", name, created.Status.Phase)
 		}
 		assertVertices(t, created, v1alpha1.PhasePending, "")
+		if creator := created.Annotations[v1alpha1.CreatedByAnnotation]; creator != "system:apiserver" {
+			t.Errorf("%s: created-by %q, want the loopback user system:apiserver", name, creator)
+		}
 	}
 
 	// Every watcher gets a rendered object.
@@ -137,11 +140,13 @@ func TestSeedExecutionsLifecycle(t *testing.T) {
 	whole, _ = executions.Get(ctx, "exec-whole", metav1.GetOptions{})
 	whole.Status.Phase = v1alpha1.PhaseFailed
 	whole.Labels = map[string]string{"team": "genomics"}
+	whole.Annotations[v1alpha1.CreatedByAnnotation] = "mallory"
 	relabelled, err := executions.Update(ctx, whole, metav1.UpdateOptions{})
 	if err != nil {
 		t.Fatalf("label update: %v", err)
 	}
-	if relabelled.Status.Phase != v1alpha1.PhaseSucceeded || relabelled.Labels["team"] != "genomics" {
+	if relabelled.Status.Phase != v1alpha1.PhaseSucceeded || relabelled.Labels["team"] != "genomics" ||
+		relabelled.Annotations[v1alpha1.CreatedByAnnotation] != "system:apiserver" {
 		t.Errorf("update through the main resource: phase %q labels %v", relabelled.Status.Phase, relabelled.Labels)
 	}
 	relabelled.Spec.Tasks[0].Commands = append(relabelled.Spec.Tasks[0].Commands, "echo a3")

@@ -46,6 +46,11 @@ type ExecutionSpec struct {
 	Parallelism *int64 `json:"parallelism,omitempty"`
 }
 
+// CreatedByAnnotation records the user who created an Execution. The server
+// sets it on create and keeps it on every update; clients cannot write it.
+// The controller copies it onto every Job it creates for the Execution.
+const CreatedByAnnotation = "execution.kubegene.io/created-by"
+
 // TaskType is the kind of workload a task runs.
 type TaskType string
 

@@ -14,14 +14,12 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/rest"
-	basecompatibility "k8s.io/component-base/compatibility"
-	baseversion "k8s.io/component-base/version"
 	"k8s.io/klog/v2"
 	netutils "k8s.io/utils/net"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/admission/jobpermission"
 	"kubegene.io/kubegene/pkg/apiserver"
 	generatedopenapi "kubegene.io/kubegene/pkg/generated/openapi"
 	executionregistry "kubegene.io/kubegene/registry/execution"
@@ -32,9 +30,12 @@ const etcdPathPrefix = "/registry/execution.kubegene.io"
 // Options are everything execution-apiserver is configured with.
 type Options struct {
 	RecommendedOptions *genericoptions.RecommendedOptions
-	EmbeddedEtcd       *EmbeddedEtcdOptions
-	Registry           executionregistry.Options
-	Controller         *ControllerOptions
+	// ServerRun holds request limits (in-flight, body size, timeouts) and
+	// shutdown behaviour.
+	ServerRun    *genericoptions.ServerRunOptions
+	EmbeddedEtcd *EmbeddedEtcdOptions
+	Registry     executionregistry.Options
+	Controller   *ControllerOptions
 
 	// AlternateDNS are extra names for the self-signed serving certificate
 	// made when no --tls-cert-file is given.
@@ -48,12 +49,18 @@ func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
 		RecommendedOptions: genericoptions.NewRecommendedOptions(etcdPathPrefix,
 			apiserver.Codecs.LegacyCodec(v1alpha1.SchemeGroupVersion)),
+		ServerRun:    genericoptions.NewServerRunOptions(),
 		EmbeddedEtcd: NewEmbeddedEtcdOptions(),
 		Registry:     executionregistry.DefaultOptions(),
 		Controller:   NewControllerOptions(),
 		Out:          out,
 		ErrOut:       errOut,
 	}
+	// Long watches (kubectl get -w, the aggregator, controllers) must not hold
+	// a shutdown for a minute: tell clients to retry elsewhere instead.
+	o.ServerRun.ShutdownSendRetryAfter = true
+	jobpermission.Register(o.RecommendedOptions.Admission.Plugins)
+	o.RecommendedOptions.Admission.RecommendedPluginOrder = append(o.RecommendedOptions.Admission.RecommendedPluginOrder, jobpermission.PluginName)
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
 	return o
@@ -62,6 +69,7 @@ func NewOptions(out, errOut io.Writer) *Options {
 // AddFlags adds every flag of the server.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	o.RecommendedOptions.AddFlags(fs)
+	o.ServerRun.AddUniversalFlags(fs)
 	o.EmbeddedEtcd.AddFlags(fs)
 	o.Controller.AddFlags(fs)
 	fs.IntVar(&o.Registry.Validation.MaxJobs, "max-jobs-per-execution", o.Registry.Validation.MaxJobs,
@@ -84,7 +92,7 @@ func (o *Options) usesEmbeddedEtcd() bool {
 // Validate checks the options. The etcd servers are checked once known: the
 // embedded etcd's address is only known after it starts.
 func (o *Options) Validate() error {
-	var errs []error
+	errs := o.ServerRun.Validate()
 	if !o.usesEmbeddedEtcd() {
 		errs = append(errs, o.RecommendedOptions.Validate()...)
 	}
@@ -115,9 +123,12 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
 	cfg.OpenAPIV3Config.Info.Title = "KubeGene Execution"
 	cfg.OpenAPIV3Config.Info.Version = "v1alpha1"
-	cfg.FeatureGate = utilfeature.DefaultFeatureGate
-	cfg.EffectiveVersion = basecompatibility.NewEffectiveVersionFromString(baseversion.DefaultKubeBinaryVersion, "", "")
-
+	if err := o.ServerRun.DefaultAdvertiseAddress(o.RecommendedOptions.SecureServing.SecureServingOptions); err != nil {
+		return nil, err
+	}
+	if err := o.ServerRun.ApplyTo(&cfg.Config); err != nil {
+		return nil, fmt.Errorf("applying server run options: %w", err)
+	}
 	if err := o.RecommendedOptions.ApplyTo(cfg); err != nil {
 		return nil, fmt.Errorf("applying options: %w", err)
 	}
