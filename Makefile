@@ -12,8 +12,9 @@ all: build
 build:
 	$(GO) build -o $(BIN)/execution-apiserver ./cmd/execution-apiserver
 
+# test/e2e starts the local stack itself (and stops it) unless one is up.
 test: vet
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 80m ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^hack/tools/')); \
@@ -28,6 +29,12 @@ codegen:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/dag/ ./pkg/indexset/ ./apis/execution/validation/
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzAdmitAndRender -fuzztime $(FUZZTIME) ./registry/execution/
+	$(GO) test -run '^$$' -fuzz FuzzBuild -fuzztime $(FUZZTIME) ./pkg/dag/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/indexset/
 
 local-up: build
 	hack/local-up.sh up
