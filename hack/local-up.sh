@@ -551,8 +551,10 @@ cmd_status() {
       rc=3
     else
       printf '%-25s stopped\n' "${name}"
+      rc=3
     fi
   done
+  # Like an init script: 0 only when every component runs.
   return "${rc}"
 }
 

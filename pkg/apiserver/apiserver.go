@@ -73,6 +73,7 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	group := genericapiserver.NewDefaultAPIGroupInfo(execution.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.NegotiatedSerializer = withoutProtobuf{Codecs}
 	group.VersionedResourcesStorageMap["v1alpha1"] = map[string]rest.Storage{
 		"executions":        storage.Execution,
 		"executions/status": storage.Status,
@@ -82,4 +83,22 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, fmt.Errorf("installing API group %s: %w", execution.GroupName, err)
 	}
 	return &Server{GenericAPIServer: generic}, nil
+}
+
+// withoutProtobuf serves the API group as JSON, YAML and CBOR only. Its types
+// have no protobuf encoding; clients such as the namespace controller ask
+// for protobuf first and fall back to JSON when it is not offered, but fail
+// if it is offered and then cannot be encoded.
+type withoutProtobuf struct {
+	runtime.NegotiatedSerializer
+}
+
+func (n withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
+	var out []runtime.SerializerInfo
+	for _, info := range n.NegotiatedSerializer.SupportedMediaTypes() {
+		if info.MediaType != runtime.ContentTypeProtobuf {
+			out = append(out, info)
+		}
+	}
+	return out
 }

@@ -419,3 +419,24 @@ func withCodec(cfg *rest.Config) *rest.Config {
 	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
 	return cfg
 }
+
+// Clients that prefer protobuf, such as kube-controller-manager's namespace
+// controller deleting a namespace's content, get JSON instead of an error.
+func TestProtobufPreferringClientsGetJSON(t *testing.T) {
+	ts := startServer(t, "", nil)
+	ctx := context.Background()
+	if _, err := ts.Client.ExecutionV1alpha1().Executions("default").Create(ctx, example(t, "exec-whole"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{http.MethodGet, http.MethodDelete} {
+		res := restClient(t, ts).Verb(verb).Namespace("default").Resource("executions").
+			SetHeader("Accept", "application/vnd.kubernetes.protobuf, application/json").Do(ctx)
+		var code int
+		var contentType string
+		res.StatusCode(&code).ContentType(&contentType)
+		body, _ := res.Raw()
+		if code != http.StatusOK || contentType != "application/json" || !bytes.Contains(body, []byte(`"name":"exec-whole"`)) {
+			t.Errorf("%s collection preferring protobuf: %d %s %.300s", verb, code, contentType, body)
+		}
+	}
+}
