@@ -226,6 +226,21 @@ port_of() {
 
 port_in_use() { ss -Hltn "sport = :$1" | grep -q .; }
 
+# close_inherited_fds: closes every descriptor above 2 of this (sub)shell, so
+# that a component started from it keeps nothing of its caller's for its whole
+# life: not a lock (`flock FILE hack/local-up.sh up` would stay locked while
+# the stack runs), not a pipe whose reader waits for end of file (`$(...)`, a
+# CI step, make's jobserver). 255 is bash's own script descriptor (close-on-exec).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/"${BASHPID}"/fd/*; do
+    fd="${fd##*/}"
+    if [[ "${fd}" =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)); then
+      eval "exec ${fd}>&-"
+    fi
+  done
+}
+
 # start_component NAME [--reuse-args]: starts NAME in its own session, logs
 # appended to logs/NAME.log. With --reuse-args the recorded command line is used.
 start_component() {
@@ -253,7 +268,11 @@ start_component() {
   # setsid: own session, so no signal meant for the caller's terminal or
   # process group reaches it. In a non-interactive shell the background child is
   # not a group leader, so setsid execs in place and $! is the component's pid.
-  setsid "${ARGS[@]}" >> "${LOG_DIR}/${name}.log" 2>&1 < /dev/null &
+  # The component inherits no descriptor but 0-2 (see close_inherited_fds).
+  (
+    close_inherited_fds
+    exec setsid "${ARGS[@]}" >> "${LOG_DIR}/${name}.log" 2>&1 < /dev/null
+  ) &
   echo $! > "$(pid_file "${name}")"
   log "started ${name} (pid $!), log ${LOG_DIR}/${name}.log"
 }
