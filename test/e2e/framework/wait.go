@@ -31,16 +31,6 @@ func (s *Stream) Exited() bool {
 	}
 }
 
-// ExecutionServerURL is the execution-apiserver's own address (not through
-// the aggregator): https://127.0.0.1:$EXEC_PORT, 28443 unless overridden.
-func (s *Stack) ExecutionServerURL() string {
-	port := os.Getenv("EXEC_PORT")
-	if port == "" {
-		port = "28443"
-	}
-	return "https://127.0.0.1:" + port
-}
-
 // ExecutionServerMetrics fetches the execution-apiserver's /metrics
 // directly, as the admin: its client certificate is signed by the cluster
 // CA, which the server trusts through delegated authentication, and the
@@ -66,7 +56,7 @@ func (s *Stack) ExecutionServerMetrics() (string, error) {
 		}},
 	}
 	defer client.CloseIdleConnections()
-	resp, err := client.Get(s.ExecutionServerURL() + "/metrics")
+	resp, err := client.Get(s.ExecutionAPIServerURL() + "/metrics")
 	if err != nil {
 		return "", err
 	}
