@@ -12,6 +12,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,7 +54,15 @@ type Config struct {
 	Recorder record.EventRecorder
 	// Now returns the current time; time.Now if nil. Tests set it.
 	Now func() time.Time
+	// StatusInterval is the least time between two status writes of a
+	// running Execution that stays in the same phase; DefaultStatusInterval
+	// if zero.
+	StatusInterval time.Duration
 }
+
+// DefaultStatusInterval is the default of Config.StatusInterval: kubectl
+// shows progress at most a second old.
+const DefaultStatusInterval = time.Second
 
 // Controller runs Executions. Create it with New and start it with Run.
 type Controller struct {
@@ -61,6 +70,8 @@ type Controller struct {
 	executions versioned.Interface
 	recorder   record.EventRecorder
 	now        func() time.Time
+	// statusInterval: see Config.StatusInterval.
+	statusInterval time.Duration
 
 	executionFactory executioninformers.SharedInformerFactory
 	jobFactory       informers.SharedInformerFactory
@@ -85,10 +96,11 @@ func New(cfg Config) (*Controller, error) {
 	}
 	registerMetrics()
 	c := &Controller{
-		kube:       cfg.KubeClient,
-		executions: cfg.ExecutionClient,
-		recorder:   cfg.Recorder,
-		now:        cfg.Now,
+		kube:           cfg.KubeClient,
+		executions:     cfg.ExecutionClient,
+		recorder:       cfg.Recorder,
+		now:            cfg.Now,
+		statusInterval: cmp.Or(cfg.StatusInterval, DefaultStatusInterval),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "execution"}),
@@ -288,16 +300,26 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		}
 	}
 
-	status := s.status(e, c.now())
-	wrote, persisted, err := c.writeStatus(ctx, s, e, status)
-	if apierrors.IsNotFound(err) {
-		c.forget(key)
-		return nil
+	now := c.now()
+	stored := s.stored(e)
+	status := s.status(stored, now)
+	wrote := false
+	if !statusEqual(&status, &stored.Status) {
+		if wait := c.statusWait(s, stored, &status, now); wait > 0 {
+			c.queue.AddAfter(key, wait)
+		} else {
+			err := c.writeStatus(ctx, s, stored, status)
+			if apierrors.IsNotFound(err) {
+				c.forget(key)
+				return nil
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+			wrote = err == nil
+		}
 	}
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if wrote && !terminal(e.Status.Phase) {
+	if wrote && !terminal(stored.Status.Phase) {
 		switch status.Phase {
 		case v1alpha1.PhaseSucceeded:
 			c.recorder.Event(executionRef(e), corev1.EventTypeNormal, EventExecutionSucceeded, MessageSucceeded)
@@ -305,6 +327,8 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventExecutionFailed, status.Message)
 		}
 	}
+	// persisted: the cache shows the status, or we just wrote it.
+	persisted := wrote || statusEqual(&status, &e.Status)
 	if persisted {
 		c.setPhase(key, status.Phase)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,10 +19,12 @@ const (
 	// maxCreatesPerSync bounds the Jobs one sync creates, so that the
 	// status of a large Execution is written regularly while it starts.
 	maxCreatesPerSync = 500
-	// maxCreateBatch bounds the concurrent creations of one sync. Batches
-	// start at 1 and double, as in the Job controller: a systematic error
-	// (quota, admission) costs one request, not hundreds.
-	maxCreateBatch = 32
+	// maxCreateBatch bounds the concurrent creations of one Execution.
+	// Batches start at 1 and double, as in the Job controller, so that a
+	// systematic error (quota, admission) costs one request, not hundreds;
+	// the size reached is kept between syncs, so that the Jobs a
+	// completion makes ready go out together once creations have worked.
+	maxCreateBatch = 256
 )
 
 // startReady creates ready Jobs within the parallelism limits. Jobs whose
@@ -32,50 +35,56 @@ func (c *Controller) startReady(ctx context.Context, e *v1alpha1.Execution, s *e
 	todo := s.takeReady(e, maxCreatesPerSync)
 	var retry []pendingJob
 	var errs []error
-	for start, size := 0, 1; start < len(todo); start, size = start+size, min(2*size, maxCreateBatch) {
-		batch := todo[start:min(start+size, len(todo))]
+	for start := 0; start < len(todo); {
+		batch := todo[start:min(start+max(s.createBatch, 1), len(todo))]
+		start += len(batch)
 		if s.failure != "" {
 			// A job failed meanwhile: nothing new starts.
+			retry = append(retry, batch...)
 			retry = append(retry, todo[start:]...)
 			break
 		}
 		results := make([]error, len(batch))
+		created := make([]time.Time, len(batch))
 		var wg sync.WaitGroup
 		for k := range batch {
 			job := newJob(e, s.graph, batch[k].task, batch[k].index)
 			wg.Go(func() {
 				_, results[k] = c.kube.BatchV1().Jobs(e.Namespace).Create(ctx, job, metav1.CreateOptions{})
+				created[k] = c.now()
 			})
 		}
 		wg.Wait()
 
 		failed := false
 		for k, p := range batch {
-			if err := c.recordCreate(ctx, e, s, p, results[k]); err != nil {
+			if err := c.recordCreate(ctx, e, s, p, results[k], created[k]); err != nil {
 				retry = append(retry, p)
 				errs = append(errs, err)
 				failed = true
 			}
 		}
 		if failed {
-			retry = append(retry, todo[start+len(batch):]...)
+			s.createBatch = 1
+			retry = append(retry, todo[start:]...)
 			break
 		}
+		s.createBatch = min(2*max(s.createBatch, 1), maxCreateBatch)
 	}
 	s.returnReady(retry)
 	return utilerrors.NewAggregate(errs)
 }
 
-// recordCreate records the result of creating the Job of p. It returns an
-// error if the creation should be retried.
-func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s *executionState, p pendingJob, err error) error {
+// recordCreate records the result, at time at, of creating the Job of p.
+// It returns an error if the creation should be retried.
+func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s *executionState, p pendingJob, err error, at time.Time) error {
 	name := s.graph.JobName(p.task, p.index)
 	switch {
 	case err == nil:
 		s.markCreated(p.task, p.index)
 		jobsCreated.Inc()
 		if !p.since.IsZero() {
-			dependencyToStart.Observe(c.now().Sub(p.since).Seconds())
+			dependencyToStart.Observe(at.Sub(p.since).Seconds())
 		}
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreated, "Created job %s", name)
 		return nil

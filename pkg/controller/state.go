@@ -86,11 +86,14 @@ type executionState struct {
 	failure               string
 	startedAt, finishedAt *metav1.Time
 
-	// written is the last status this controller wrote and writtenRV the
-	// resourceVersion it got back, to tell a cache that has not caught up
-	// with our write from a status that needs one.
-	written   *v1alpha1.ExecutionStatus
-	writtenRV string
+	// lastWritten is the Execution as the last status write of this
+	// controller returned it, and writtenAt when that was. The cache may
+	// not have caught up with it yet: then it, not the cache, is the base
+	// of the next write.
+	lastWritten *v1alpha1.Execution
+	writtenAt   time.Time
+	// createBatch is the size of the next batch of concurrent creations.
+	createBatch int
 
 	inboxMu sync.Mutex
 	inbox   []observation

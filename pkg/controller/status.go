@@ -135,24 +135,35 @@ func timeEqual(a, b *metav1.Time) bool {
 	return a.Unix() == b.Unix()
 }
 
-// writeStatus writes status through the status subresource if it differs
-// from base. It returns the phase base had, so the caller can tell a
-// transition it made, and whether the status stored now is status.
-//
-// The cache may not have caught up with the previous write yet: if status
-// is what we last wrote, it is not written again. A conflict is retried
-// once against a fresh read, since a stale cache is its usual cause.
-func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v1alpha1.Execution, status v1alpha1.ExecutionStatus) (wrote, persisted bool, err error) {
-	if statusEqual(&status, &base.Status) {
-		return false, true, nil
+// stored is the Execution as the server holds it, as far as this
+// controller knows: the cache, unless the cache has not caught up with the
+// controller's last status write yet.
+func (s *executionState) stored(cached *v1alpha1.Execution) *v1alpha1.Execution {
+	if s.lastWritten != nil && s.lastWritten.ResourceVersion != cached.ResourceVersion {
+		return s.lastWritten
 	}
-	if s.written != nil && base.ResourceVersion != s.writtenRV && statusEqual(&status, s.written) {
-		return false, false, nil
+	return cached
+}
+
+// statusWait is how long a write of status should wait: zero if it is due
+// now. A phase change is written at once; progress within a phase at most
+// once per interval, as the Job controller batches its Pod updates, so that
+// an Execution of thousands of short Jobs costs a few writes per second,
+// not one per Job.
+func (c *Controller) statusWait(s *executionState, stored *v1alpha1.Execution, status *v1alpha1.ExecutionStatus, now time.Time) time.Duration {
+	if status.Phase != stored.Status.Phase || s.writtenAt.IsZero() {
+		return 0
 	}
+	return max(0, s.writtenAt.Add(c.statusInterval).Sub(now))
+}
+
+// writeStatus writes status through the status subresource, on top of
+// base. A conflict (someone else changed the Execution since) is retried
+// once against a fresh read.
+func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v1alpha1.Execution, status v1alpha1.ExecutionStatus) error {
 	client := c.executions.ExecutionV1alpha1().Executions(base.Namespace)
 	update := func(from *v1alpha1.Execution) (*v1alpha1.Execution, error) {
-		// Not a deep copy of from: its status holds rendered vertices we
-		// would only throw away, and its spec is only read.
+		// Not a deep copy of from: its spec is only read.
 		obj := &v1alpha1.Execution{TypeMeta: from.TypeMeta, ObjectMeta: *from.ObjectMeta.DeepCopy(), Spec: from.Spec, Status: status}
 		return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
 	}
@@ -161,15 +172,15 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 		var fresh *v1alpha1.Execution
 		if fresh, err = client.Get(ctx, base.Name, metav1.GetOptions{}); err == nil {
 			if fresh.UID != base.UID {
-				return false, false, apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
+				return apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
 			}
 			updated, err = update(fresh)
 		}
 	}
 	if err != nil {
-		return false, false, fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
+		return fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
 	}
-	s.written = &status
-	s.writtenRV = updated.ResourceVersion
-	return true, true, nil
+	s.lastWritten = updated
+	s.writtenAt = c.now()
+	return nil
 }

@@ -1,8 +1,10 @@
 package controller
 
 import (
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,6 +35,56 @@ func TestStatusConflictIsRetried(t *testing.T) {
 	f.waitTask("exec-conflict", "a", "0", "", "")
 	if conflicts.Load() < 2 || gets.Load() == 0 {
 		t.Errorf("status updates = %d, gets = %d; want a conflict, a fresh get and a second update", conflicts.Load(), gets.Load())
+	}
+}
+
+// Progress within a phase is written at most once per status interval, a
+// change of phase at once: here the interval is an hour, so the only
+// writes are Running and Succeeded, the last with the full progress.
+func TestStatusWritesAreThrottled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, newExecution("exec-throttle", task("a", 3), task("b", 1, whole("a"))))
+	f.ctrl.statusInterval = time.Hour
+	f.run()
+
+	f.waitCreated(3)
+	f.waitStatus("exec-throttle", "phase Running", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseRunning })
+	f.succeed("exec-throttle.a.0", "exec-throttle.a.1", "exec-throttle.a.2")
+	f.waitCreated(4)
+	f.succeed("exec-throttle.b.0")
+	e := f.waitStatus("exec-throttle", "phase Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+
+	var phases []v1alpha1.ExecutionPhase
+	for _, st := range f.writtenStatuses() {
+		phases = append(phases, st.Phase)
+	}
+	if !slices.Equal(phases, []v1alpha1.ExecutionPhase{v1alpha1.PhaseRunning, v1alpha1.PhaseSucceeded}) {
+		t.Errorf("phases of the status writes = %v, want [Running Succeeded]", phases)
+	}
+	if a, b := taskStatus(&e.Status, "a"), taskStatus(&e.Status, "b"); a.Succeeded != "0-2" || b.Succeeded != "0" {
+		t.Errorf("final progress a=%+v b=%+v, want every job succeeded", a, b)
+	}
+}
+
+// The base of a status write is the Execution the last write returned
+// while the cache has not caught up with it, so that the write does not
+// conflict with the controller's own previous one.
+func TestStoredPrefersLastWriteOverLaggingCache(t *testing.T) {
+	cached := newExecution("exec-lag", task("a", 1))
+	s := newExecutionState(cached.UID)
+	if got := s.stored(cached); got != cached {
+		t.Fatalf("before any write: stored = %v, want the cached object", got.ResourceVersion)
+	}
+	written := cached.DeepCopy()
+	written.ResourceVersion = "2"
+	written.Status.Phase = v1alpha1.PhaseRunning
+	s.lastWritten = written
+	if got := s.stored(cached); got != written {
+		t.Errorf("cache at resourceVersion 1, last write at 2: stored = %q, want the last write", got.ResourceVersion)
+	}
+	caughtUp := written.DeepCopy()
+	if got := s.stored(caughtUp); got != caughtUp {
+		t.Errorf("cache caught up: stored = %q, want the cached object", got.ResourceVersion)
 	}
 }
 

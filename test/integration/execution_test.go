@@ -14,12 +14,15 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned/scheme"
+	execregistry "kubegene.io/kubegene/registry/execution"
 )
 
 var seedExamples = []string{"exec-whole", "exec-iterate", "exec-volume"}
@@ -438,5 +441,67 @@ func TestProtobufPreferringClientsGetJSON(t *testing.T) {
 		if code != http.StatusOK || contentType != "application/json" || !bytes.Contains(body, []byte(`"name":"exec-whole"`)) {
 			t.Errorf("%s collection preferring protobuf: %d %s %.300s", verb, code, contentType, body)
 		}
+	}
+}
+
+// The server's own controller, which works from the compact status, reads
+// and writes Executions without rendered vertices; everyone else, watching
+// at the same time, gets them.
+func TestControllerIdentityReadsCompactStatus(t *testing.T) {
+	ts := startServer(t, "", nil)
+	ctx := context.Background()
+	asController := rest.CopyConfig(ts.Config)
+	asController.Impersonate = rest.ImpersonationConfig{UserName: execregistry.ControllerUser, Groups: []string{"system:masters"}}
+	controller := versioned.NewForConfigOrDie(asController).ExecutionV1alpha1().Executions("default")
+	user := ts.Client.ExecutionV1alpha1().Executions("default")
+
+	userWatch, err := user.Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer userWatch.Stop()
+	controllerWatch, err := controller.Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer controllerWatch.Stop()
+
+	if _, err := user.Create(ctx, example(t, "exec-whole"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	assertCompact := func(what string, e *v1alpha1.Execution) {
+		t.Helper()
+		if e.Status.Vertices != nil || meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionVerticesRendered) != nil {
+			t.Errorf("%s as the controller: vertices %v, conditions %+v; want the compact status only", what, e.Status.Vertices, e.Status.Conditions)
+		}
+	}
+	assertCompact("watch event", nextEvent(t, controllerWatch).Object.(*v1alpha1.Execution))
+	assertVertices(t, nextEvent(t, userWatch).Object.(*v1alpha1.Execution), v1alpha1.PhasePending, "")
+
+	got, err := controller.Get(ctx, "exec-whole", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCompact("get", got)
+	list, err := controller.List(ctx, metav1.ListOptions{})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("list as the controller: %v, %d items", err, len(list.Items))
+	}
+	assertCompact("list", &list.Items[0])
+
+	got.Status.Phase = v1alpha1.PhaseRunning
+	got.Status.Tasks = []v1alpha1.TaskStatus{{Name: "a", Created: "0-1", Succeeded: "0"}}
+	updated, err := controller.UpdateStatus(ctx, got, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCompact("status update", updated)
+	assertCompact("watch event", nextEvent(t, controllerWatch).Object.(*v1alpha1.Execution))
+	rendered := nextEvent(t, userWatch).Object.(*v1alpha1.Execution)
+	if v := rendered.Status.Vertices["exec-whole.a.0"]; v.Phase != v1alpha1.PhaseSucceeded || v.Message != "success" {
+		t.Errorf("user's watch after the controller's write: vertex a.0 = %+v, want Succeeded with message success", v)
+	}
+	if creator := updated.Annotations[v1alpha1.CreatedByAnnotation]; creator != "system:apiserver" {
+		t.Errorf("created-by after the controller's status write = %q, want the creator system:apiserver", creator)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apiserver/pkg/authentication/user"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -21,6 +22,7 @@ import (
 
 	"kubegene.io/kubegene/pkg/controller"
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
+	execregistry "kubegene.io/kubegene/registry/execution"
 )
 
 // ControllerOptions configure the controller embedded in the server, which
@@ -191,7 +193,11 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 	if err != nil {
 		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
 	}
-	executions, err := versioned.NewForConfig(limit(loopback))
+	// The controller acts under its own name, so that audit logs tell its
+	// writes apart and the server answers its reads in the compact form.
+	self := limit(loopback)
+	self.Impersonate = rest.ImpersonationConfig{UserName: execregistry.ControllerUser, Groups: []string{user.SystemPrivilegedGroup}}
+	executions, err := versioned.NewForConfig(self)
 	if err != nil {
 		return nil, fmt.Errorf("creating loopback client: %w", err)
 	}
