@@ -219,7 +219,9 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false // shutting down: leave the rest of the queue
 	}
+	start := c.now()
 	err := c.sync(ctx, key)
+	klog.FromContext(ctx).V(4).Info("Synced execution", "execution", key, "duration", c.now().Sub(start))
 	if err == nil {
 		c.queue.Forget(key)
 		return true

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/klog/v2"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 )
@@ -85,6 +86,7 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 		jobsCreated.Inc()
 		if !p.since.IsZero() {
 			dependencyToStart.Observe(at.Sub(p.since).Seconds())
+			klog.FromContext(ctx).V(4).Info("Created job", "job", klog.KRef(e.Namespace, name), "sinceReady", at.Sub(p.since))
 		}
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreated, "Created job %s", name)
 		return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apiserver/pkg/authentication/user"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -18,6 +19,9 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
+	// Registers client-go's request metrics (latency, rate-limiter wait, by
+	// verb and host) on /metrics: the controller's view of the API servers.
+	_ "k8s.io/component-base/metrics/prometheus/restclient"
 	"k8s.io/klog/v2"
 
 	"kubegene.io/kubegene/pkg/controller"
@@ -183,13 +187,21 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 	if loopback == nil {
 		return nil, errors.New("no loopback client configuration")
 	}
+	warnings := &warningLogger{seen: make(map[string]bool)}
 	limit := func(cfg *rest.Config) *rest.Config {
 		cfg = rest.CopyConfig(cfg)
 		cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
+		cfg.WarningHandler = warnings
 		cfg.UserAgent = rest.DefaultKubernetesUserAgent() + "/" + controller.EventSourceComponent
 		return cfg
 	}
-	kube, err := kubernetes.NewForConfig(limit(cluster))
+	// Jobs, Events and Leases in protobuf, as Kubernetes' own controllers
+	// talk to kube-apiserver: cheaper to encode and decode on both sides
+	// than JSON, for every Job created and every Job event watched.
+	clusterCfg := limit(cluster)
+	clusterCfg.ContentType = runtime.ContentTypeProtobuf
+	clusterCfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	kube, err := kubernetes.NewForConfig(clusterCfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
 	}
@@ -202,6 +214,39 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 		return nil, fmt.Errorf("creating loopback client: %w", err)
 	}
 	return &controllerClients{kube: kube, executions: executions}, nil
+}
+
+// maxDistinctWarnings bounds the warnings warningLogger remembers.
+const maxDistinctWarnings = 256
+
+// warningLogger logs each distinct warning the API servers send once.
+// kube-apiserver warns on every creation of a Job whose name has dots, and
+// every Job of an Execution is named EXECUTION.TASK.INDEX: client-go's
+// default would log that line once per Job.
+type warningLogger struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	// log logs a warning; klog if nil.
+	log func(text string)
+}
+
+func (w *warningLogger) HandleWarningHeader(code int, _ string, text string) {
+	if code != 299 || text == "" {
+		return
+	}
+	w.mu.Lock()
+	first := !w.seen[text]
+	if first && len(w.seen) < maxDistinctWarnings {
+		w.seen[text] = true
+	}
+	w.mu.Unlock()
+	switch {
+	case !first:
+	case w.log != nil:
+		w.log(text)
+	default:
+		klog.InfoS("Warning from the API server; further ones alike are not logged", "warning", text)
+	}
 }
 
 // run runs the controller until ctx is done: under leader election, or

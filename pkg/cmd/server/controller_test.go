@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -65,5 +67,27 @@ func TestControllerNotStartedWithoutCluster(t *testing.T) {
 	}
 	if err := r.stop(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestWarningLoggerLogsEachWarningOnce(t *testing.T) {
+	var logged []string
+	w := &warningLogger{seen: make(map[string]bool), log: func(text string) { logged = append(logged, text) }}
+	dots := "metadata.name: must not contain dots"
+	for range 1000 {
+		w.HandleWarningHeader(299, "", dots)
+	}
+	w.HandleWarningHeader(299, "", "another")
+	w.HandleWarningHeader(199, "", "not a warning code")
+	if want := []string{dots, "another"}; !slices.Equal(logged, want) {
+		t.Errorf("logged %q, want %q", logged, want)
+	}
+
+	// Past the bound, distinct warnings are still logged, none remembered.
+	for i := range 2 * maxDistinctWarnings {
+		w.HandleWarningHeader(299, "", fmt.Sprintf("warning %d", i))
+	}
+	if len(w.seen) != maxDistinctWarnings || len(logged) != 2+2*maxDistinctWarnings {
+		t.Errorf("remembered %d, logged %d; want %d and %d", len(w.seen), len(logged), maxDistinctWarnings, 2+2*maxDistinctWarnings)
 	}
 }

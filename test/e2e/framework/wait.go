@@ -10,11 +10,12 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,8 +72,9 @@ func (s *Stack) ExecutionServerMetrics() (string, error) {
 	return string(body), nil
 }
 
-// Histogram is one unlabelled Prometheus histogram: cumulative counts per
-// upper bound (the last bound is +Inf), plus sum and count.
+// Histogram is one Prometheus histogram, or the sum of several series of
+// one: cumulative counts per upper bound (the last bound is +Inf), plus sum
+// and count.
 type Histogram struct {
 	Bounds []float64
 	Counts []float64
@@ -81,53 +83,81 @@ type Histogram struct {
 }
 
 // ParseHistogram reads the histogram name (without _bucket) from metrics in
-// the Prometheus text format. A histogram that is not there yet (no
-// observation since the process started, for a lazily registered metric)
-// is returned empty, not as an error.
-func ParseHistogram(metrics, name string) (*Histogram, error) {
+// the Prometheus text format, adding up the series whose labels include
+// every pair in match. A histogram that is not there yet (no observation
+// since the process started, for a lazily registered metric) is returned
+// empty, not as an error.
+func ParseHistogram(metrics, name string, match map[string]string) (*Histogram, error) {
 	h := &Histogram{}
-	type bucket struct{ le, n float64 }
-	var buckets []bucket
+	buckets := map[float64]float64{}
+	err := eachSample(metrics, func(series, labels string, v float64) error {
+		if !labelsMatch(labels, match) {
+			return nil
+		}
+		switch series {
+		case name + "_bucket":
+			i := strings.Index(labels, `le="`)
+			if i < 0 {
+				return fmt.Errorf("bucket of %s without le: {%s}", name, labels)
+			}
+			rest := labels[i+4:]
+			le, err := strconv.ParseFloat(rest[:strings.IndexByte(rest, '"')], 64)
+			if err != nil {
+				return fmt.Errorf("bucket bound of %s {%s}: %v", name, labels, err)
+			}
+			buckets[le] += v
+		case name + "_sum":
+			h.Sum += v
+		case name + "_count":
+			h.Count += v
+		}
+		return nil
+	})
+	for _, le := range slices.Sorted(maps.Keys(buckets)) {
+		h.Bounds = append(h.Bounds, le)
+		h.Counts = append(h.Counts, buckets[le])
+	}
+	return h, err
+}
+
+// eachSample calls f with the series name, the labels (without braces) and
+// the value of every sample in metrics, in the Prometheus text format.
+func eachSample(metrics string, f func(series, labels string, value float64) error) error {
 	sc := bufio.NewScanner(strings.NewReader(metrics))
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		sp := strings.LastIndexByte(line, ' ')
-		if sp < 0 {
-			continue
+		series, labels, rest := line, "", ""
+		if i := strings.IndexByte(line, '{'); i >= 0 {
+			end := strings.LastIndexByte(line, '}')
+			if end < i {
+				continue
+			}
+			series, labels, rest = line[:i], line[i+1:end], line[end+1:]
+		} else if i := strings.IndexByte(line, ' '); i >= 0 {
+			series, rest = line[:i], line[i:]
 		}
-		series, value := line[:sp], line[sp+1:]
-		v, err := strconv.ParseFloat(value, 64)
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
 		if err != nil {
 			continue
 		}
-		switch {
-		case strings.HasPrefix(series, name+"_bucket{"):
-			i := strings.Index(series, `le="`)
-			if i < 0 {
-				return nil, fmt.Errorf("bucket without le: %q", line)
-			}
-			rest := series[i+4:]
-			le, err := strconv.ParseFloat(rest[:strings.IndexByte(rest, '"')], 64)
-			if err != nil {
-				return nil, fmt.Errorf("bucket bound of %q: %v", line, err)
-			}
-			buckets = append(buckets, bucket{le, v})
-		case series == name+"_sum":
-			h.Sum = v
-		case series == name+"_count":
-			h.Count = v
+		if err := f(series, labels, v); err != nil {
+			return err
 		}
 	}
-	sort.Slice(buckets, func(i, j int) bool { return buckets[i].le < buckets[j].le })
-	for _, b := range buckets {
-		h.Bounds = append(h.Bounds, b.le)
-		h.Counts = append(h.Counts, b.n)
+	return sc.Err()
+}
+
+func labelsMatch(labels string, match map[string]string) bool {
+	for k, v := range match {
+		if !strings.Contains(","+labels+",", ","+k+`="`+v+`",`) {
+			return false
+		}
 	}
-	return h, sc.Err()
+	return true
 }
 
 // Sub returns h minus an earlier reading of the same histogram (the
@@ -144,6 +174,23 @@ func (h *Histogram) Sub(before *Histogram) *Histogram {
 	out := &Histogram{Bounds: h.Bounds, Sum: h.Sum - before.Sum, Count: h.Count - before.Count}
 	for i := range h.Counts {
 		out.Counts = append(out.Counts, h.Counts[i]-before.Counts[i])
+	}
+	return out
+}
+
+// Add returns the observations of h and o together; either may be nil or
+// empty. Histograms with different buckets cannot be added: then h is
+// returned.
+func (h *Histogram) Add(o *Histogram) *Histogram {
+	switch {
+	case h == nil || len(h.Counts) == 0:
+		return o
+	case o == nil || len(o.Counts) == 0 || !slices.Equal(h.Bounds, o.Bounds):
+		return h
+	}
+	out := &Histogram{Bounds: h.Bounds, Sum: h.Sum + o.Sum, Count: h.Count + o.Count}
+	for i := range h.Counts {
+		out.Counts = append(out.Counts, h.Counts[i]+o.Counts[i])
 	}
 	return out
 }
@@ -200,39 +247,11 @@ func (h *Histogram) UpperBound(q float64) float64 {
 // metrics in the Prometheus text format.
 func SumSeries(metrics, name string, match map[string]string) float64 {
 	total := 0.0
-	sc := bufio.NewScanner(strings.NewReader(metrics))
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		rest := line[len(name):]
-		labels := ""
-		switch {
-		case strings.HasPrefix(rest, "{"):
-			end := strings.LastIndexByte(rest, '}')
-			if end < 0 {
-				continue
-			}
-			labels, rest = rest[1:end], rest[end+1:]
-		case strings.HasPrefix(rest, " "):
-		default:
-			continue // another metric whose name starts with name
-		}
-		ok := true
-		for k, v := range match {
-			if !strings.Contains(","+labels+",", ","+k+`="`+v+`",`) {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil {
+	_ = eachSample(metrics, func(series, labels string, v float64) error {
+		if series == name && labelsMatch(labels, match) {
 			total += v
 		}
-	}
+		return nil
+	})
 	return total
 }
