@@ -12,28 +12,8 @@ import (
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/test/e2e/framework"
+	"kubegene.io/kubegene/test/seed"
 )
-
-// seedExamples are the Executions of the user contract (the seed document),
-// in artifacts/examples.
-var seedExamples = []string{"exec-whole", "exec-iterate", "exec-volume"}
-
-// seedChildren are the children of every vertex as the seed document shows
-// them (exec-volume's tasks depend like exec-whole's).
-var seedChildren = map[string][]string{
-	"exec-whole.a.0":   {"exec-whole.b.0", "exec-whole.b.1"},
-	"exec-whole.a.1":   {"exec-whole.b.0", "exec-whole.b.1"},
-	"exec-whole.b.0":   nil,
-	"exec-whole.b.1":   nil,
-	"exec-iterate.a.0": {"exec-iterate.b.0"},
-	"exec-iterate.a.1": {"exec-iterate.b.1"},
-	"exec-iterate.b.0": nil,
-	"exec-iterate.b.1": nil,
-	"exec-volume.a.0":  {"exec-volume.b.0", "exec-volume.b.1"},
-	"exec-volume.a.1":  {"exec-volume.b.0", "exec-volume.b.1"},
-	"exec-volume.b.0":  nil,
-	"exec-volume.b.1":  nil,
-}
 
 // phasesBeforeController are the phases an Execution may show whether or not
 // the controller runs (and however far it got); Failed never is.
@@ -62,7 +42,7 @@ func applySeedPVC(f *framework.Framework) {
 func TestSeedExamplesApply(t *testing.T) {
 	f := framework.New(t)
 	applySeedPVC(f)
-	for _, name := range seedExamples {
+	for _, name := range seed.Examples {
 		ns, r := f.ApplyExample(name)
 		if ns != "default" {
 			t.Errorf("%s applied to namespace %s, want default", name, ns)
@@ -79,7 +59,7 @@ func TestSeedExamplesApply(t *testing.T) {
 			t.Errorf("columns %v, want %v", table.Columns, want)
 		}
 		progress := regexp.MustCompile(`^[0-4]/4$`)
-		for _, name := range seedExamples {
+		for _, name := range seed.Examples {
 			row := table.Row("NAME", name)
 			if row == nil {
 				t.Errorf("no row for %s", name)
@@ -103,7 +83,7 @@ func TestSeedExamplesApply(t *testing.T) {
 		if want := []string{"NAME", "PHASE", "PROGRESS", "AGE", "TASKS", "MESSAGE"}; !slices.Equal(table.Columns, want) {
 			t.Errorf("columns %v, want %v", table.Columns, want)
 		}
-		for _, name := range seedExamples {
+		for _, name := range seed.Examples {
 			row := table.Row("NAME", name)
 			if row == nil {
 				t.Errorf("no row for %s", name)
@@ -120,7 +100,7 @@ func TestSeedExamplesApply(t *testing.T) {
 
 	t.Run("get -o yaml vertices", func(t *testing.T) {
 		k := f.Kubectl.For(t)
-		for _, name := range seedExamples {
+		for _, name := range seed.Examples {
 			out := k.MustRun("get", "execution", name, "-n", "default", "-o", "yaml").Stdout
 			for _, want := range []string{"status:", "  vertices:", "    " + name + ".a.0:", "      children:", "      - " + name + ".b.0"} {
 				if !strings.Contains(out, want+"\n") {
@@ -145,8 +125,8 @@ func TestSeedExamplesApply(t *testing.T) {
 					if v.ID != job || v.Name != job {
 						t.Errorf("%s: vertex %s has id %q name %q, want both %q", name, job, v.ID, v.Name, job)
 					}
-					if !reflect.DeepEqual(v.Children, seedChildren[job]) {
-						t.Errorf("%s: vertex %s children %v, want %v (the seed's)", name, job, v.Children, seedChildren[job])
+					if !reflect.DeepEqual(v.Children, seed.Children[job]) {
+						t.Errorf("%s: vertex %s children %v, want %v (the seed's)", name, job, v.Children, seed.Children[job])
 					}
 					if !slices.Contains(phasesBeforeController, v.Phase) {
 						t.Errorf("%s: vertex %s phase %q, want one of %v", name, job, v.Phase, phasesBeforeController)

@@ -12,6 +12,7 @@ import (
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/cmd/server"
+	"kubegene.io/kubegene/test/seed"
 )
 
 // A clean shutdown stops the embedded etcd cleanly: a server started again
@@ -22,7 +23,7 @@ func TestRestartOnTheSameDataDirLosesNothing(t *testing.T) {
 
 	first := startServer(t, dataDir, nil)
 	executions := first.Client.ExecutionV1alpha1().Executions("default")
-	for _, name := range seedExamples {
+	for _, name := range seed.Examples {
 		if _, err := executions.Create(ctx, example(t, name), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}

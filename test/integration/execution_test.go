@@ -23,26 +23,8 @@ import (
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned/scheme"
 	execregistry "kubegene.io/kubegene/registry/execution"
+	"kubegene.io/kubegene/test/seed"
 )
-
-var seedExamples = []string{"exec-whole", "exec-iterate", "exec-volume"}
-
-// seedChildren are the children of every vertex as the seed document shows
-// them (exec-volume's tasks depend like exec-whole's).
-var seedChildren = map[string][]string{
-	"exec-whole.a.0":   {"exec-whole.b.0", "exec-whole.b.1"},
-	"exec-whole.a.1":   {"exec-whole.b.0", "exec-whole.b.1"},
-	"exec-whole.b.0":   nil,
-	"exec-whole.b.1":   nil,
-	"exec-iterate.a.0": {"exec-iterate.b.0"},
-	"exec-iterate.a.1": {"exec-iterate.b.1"},
-	"exec-iterate.b.0": nil,
-	"exec-iterate.b.1": nil,
-	"exec-volume.a.0":  {"exec-volume.b.0", "exec-volume.b.1"},
-	"exec-volume.a.1":  {"exec-volume.b.0", "exec-volume.b.1"},
-	"exec-volume.b.0":  nil,
-	"exec-volume.b.1":  nil,
-}
 
 func assertVertices(t *testing.T, e *v1alpha1.Execution, phase v1alpha1.ExecutionPhase, message string) {
 	t.Helper()
@@ -50,7 +32,7 @@ func assertVertices(t *testing.T, e *v1alpha1.Execution, phase v1alpha1.Executio
 		t.Fatalf("%s: %d vertices, want 4", e.Name, len(e.Status.Vertices))
 	}
 	for name, v := range e.Status.Vertices {
-		want := v1alpha1.Vertex{ID: name, Name: name, Phase: phase, Message: message, Children: seedChildren[name]}
+		want := v1alpha1.Vertex{ID: name, Name: name, Phase: phase, Message: message, Children: seed.Children[name]}
 		if !reflect.DeepEqual(v, want) {
 			t.Errorf("%s: vertex %s = %+v, want %+v", e.Name, name, v, want)
 		}
@@ -68,7 +50,7 @@ func TestSeedExecutionsLifecycle(t *testing.T) {
 	}
 	defer w.Stop()
 
-	for _, name := range seedExamples {
+	for _, name := range seed.Examples {
 		created, err := executions.Create(ctx, example(t, name), metav1.CreateOptions{})
 		if err != nil {
 			t.Fatalf("create %s: %v", name, err)
@@ -83,7 +65,7 @@ func TestSeedExecutionsLifecycle(t *testing.T) {
 	}
 
 	// Every watcher gets a rendered object.
-	for i := range seedExamples {
+	for i := range seed.Examples {
 		ev := nextEvent(t, w)
 		if ev.Type != watch.Added {
 			t.Fatalf("event %d: %s, want ADDED", i, ev.Type)
