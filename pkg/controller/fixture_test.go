@@ -12,6 +12,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -41,6 +42,8 @@ type fixture struct {
 	// statuses are the statuses written through UpdateStatus, in order.
 	statuses []v1alpha1.ExecutionStatus
 	rv       int
+	// conflicts counts updates refused for an old resourceVersion.
+	conflicts int
 }
 
 func newFixture(t *testing.T, kubeObjects []runtime.Object, executions ...*v1alpha1.Execution) *fixture {
@@ -59,11 +62,21 @@ func newFixture(t *testing.T, kubeObjects []runtime.Object, executions ...*v1alp
 		f.recordAttempt(a.(clienttesting.CreateAction).GetObject().(*batchv1.Job).Name)
 		return false, nil, nil
 	})
-	// Like a real server: every write gets a new resourceVersion.
+	// Like a real server: a write based on an old resourceVersion
+	// conflicts, and every write gets a new one.
 	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		e := a.(clienttesting.UpdateAction).GetObject().(*v1alpha1.Execution)
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		current, err := f.exec.Tracker().Get(v1alpha1.SchemeGroupVersion.WithResource("executions"), e.Namespace, e.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		if rv := current.(*v1alpha1.Execution).ResourceVersion; e.ResourceVersion != "" && e.ResourceVersion != rv {
+			f.conflicts++
+			return true, nil, apierrors.NewConflict(v1alpha1.Resource("executions"), e.Name,
+				fmt.Errorf("resourceVersion %s is not the current %s", e.ResourceVersion, rv))
+		}
 		f.rv++
 		e.ResourceVersion = strconv.Itoa(100 + f.rv)
 		if a.GetSubresource() == "status" {

@@ -159,7 +159,8 @@ func (c *Controller) statusWait(s *executionState, stored *v1alpha1.Execution, s
 
 // writeStatus writes status through the status subresource, on top of
 // base. A conflict (someone else changed the Execution since) is retried
-// once against a fresh read.
+// once against a fresh read, keeping what that change brought (conditions
+// of others).
 func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v1alpha1.Execution, status v1alpha1.ExecutionStatus) error {
 	client := c.executions.ExecutionV1alpha1().Executions(base.Namespace)
 	update := func(from *v1alpha1.Execution) (*v1alpha1.Execution, error) {
@@ -174,6 +175,7 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 			if fresh.UID != base.UID {
 				return apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
 			}
+			status = s.status(fresh, c.now())
 			updated, err = update(fresh)
 		}
 	}

@@ -1,12 +1,14 @@
 package controller
 
 import (
+	"context"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clienttesting "k8s.io/client-go/testing"
@@ -85,6 +87,35 @@ func TestStoredPrefersLastWriteOverLaggingCache(t *testing.T) {
 	caughtUp := written.DeepCopy()
 	if got := s.stored(caughtUp); got != caughtUp {
 		t.Errorf("cache caught up: stored = %q, want the cached object", got.ResourceVersion)
+	}
+}
+
+// A status write that conflicts with someone else's change is redone on
+// top of that change: a condition another client set is kept.
+func TestStatusWriteKeepsOthersConditions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, newExecution("exec-others", task("a", 2)))
+	f.ctrl.statusInterval = time.Millisecond
+	f.run()
+
+	f.waitCreated(2)
+	e := f.waitStatus("exec-others", "phase Running", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseRunning })
+	audited := metav1.Condition{Type: "Audited", Status: metav1.ConditionTrue, Reason: "Checked", LastTransitionTime: metav1.Now()}
+	e.Status.Conditions = append(e.Status.Conditions, audited)
+	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).UpdateStatus(context.Background(), e, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	f.succeed("exec-others.a.0", "exec-others.a.1")
+	e = f.waitStatus("exec-others", "phase Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	if meta.FindStatusCondition(e.Status.Conditions, "Audited") == nil || meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionComplete) == nil {
+		t.Errorf("conditions = %+v, want the other client's Audited and the controller's Complete", e.Status.Conditions)
+	}
+	f.mu.Lock()
+	conflicts := f.conflicts
+	f.mu.Unlock()
+	if conflicts == 0 {
+		t.Errorf("no status write conflicted with the other client's change; the test did not exercise the retry")
 	}
 }
 

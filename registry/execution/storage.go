@@ -126,7 +126,7 @@ func (r *renderer) forRequest(ctx context.Context) func(runtime.Object, error) (
 }
 
 // REST is the storage of the executions resource. Every object it returns
-// carries a freshly rendered status.vertices.
+// carries a freshly rendered status.vertices, except to the controller.
 type REST struct {
 	*genericregistry.Store
 	renderer *renderer
