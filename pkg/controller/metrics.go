@@ -38,15 +38,18 @@ var (
 	// dependencyToStart is the controller's own latency: from observing the
 	// completion that made a Job ready to that Job being created. Fine
 	// buckets from 1 ms to 10 s, since the interesting range is the API
-	// round trips and queueing in between.
-	dependencyToStart = metrics.NewHistogram(&metrics.HistogramOpts{
+	// round trips and queueing in between. By the type of that last
+	// dependency: one completion makes one Job ready through an iterate
+	// dependency, but all Jobs of the dependent task through a whole one,
+	// and those are created together.
+	dependencyToStart = metrics.NewHistogramVec(&metrics.HistogramOpts{
 		Namespace:      metricsNamespace,
 		Subsystem:      metricsSubsystem,
 		Name:           "dependency_to_start_seconds",
-		Help:           "Time from observing the completion of a Job's last dependency to the successful creation of the Job.",
+		Help:           "Time from observing the completion of a Job's last dependency to the successful creation of the Job, by the type of that dependency (whole or iterate).",
 		Buckets:        metrics.ExponentialBucketsRange(0.001, 10, 25),
 		StabilityLevel: metrics.ALPHA,
-	})
+	}, []string{"dependency"})
 
 	registerMetricsOnce sync.Once
 )

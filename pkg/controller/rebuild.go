@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 
@@ -123,7 +122,7 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) (ne
 	for t := range s.tasks {
 		for i := 0; i < g.Jobs(t); i++ {
 			if !s.tasks[t].created.Has(i) && g.Ready(s, t, i) {
-				s.pushReady(t, i, time.Time{})
+				s.pushReady(t, readyJob{index: i})
 			}
 		}
 	}

@@ -85,8 +85,8 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 		s.markCreated(p.task, p.index)
 		jobsCreated.Inc()
 		if !p.since.IsZero() {
-			dependencyToStart.Observe(at.Sub(p.since).Seconds())
-			klog.FromContext(ctx).V(4).Info("Created job", "job", klog.KRef(e.Namespace, name), "sinceReady", at.Sub(p.since))
+			dependencyToStart.WithLabelValues(string(p.via)).Observe(at.Sub(p.since).Seconds())
+			klog.FromContext(ctx).V(4).Info("Created job", "job", klog.KRef(e.Namespace, name), "dependency", p.via, "sinceReady", at.Sub(p.since))
 		}
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreated, "Created job %s", name)
 		return nil

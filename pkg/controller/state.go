@@ -41,10 +41,12 @@ type observation struct {
 
 // readyJob is a job whose dependencies have all succeeded and which waits
 // to be created. since is when its last dependency was seen to complete
-// (zero if unknown, e.g. for roots or after a restart).
+// (zero if unknown, e.g. for roots or after a restart), and via the type of
+// that dependency.
 type readyJob struct {
 	index int
 	since time.Time
+	via   dag.DependencyType
 }
 
 // taskState is the progress of one task's jobs. succeeded and failed are
@@ -158,7 +160,8 @@ func (s *executionState) succeed(t, i int, at time.Time) bool {
 		return false
 	}
 	s.graph.NewlyReady(s, t, i, func(ct, ci int) bool {
-		s.pushReady(ct, ci, at)
+		via, _ := s.graph.DependencyType(t, ct)
+		s.pushReady(ct, readyJob{index: ci, since: at, via: via})
 		return true
 	})
 	return true
@@ -202,12 +205,12 @@ func (s *executionState) markFailed(t, i int, m failureMessages) bool {
 	return true
 }
 
-func (s *executionState) pushReady(t, i int, since time.Time) {
+func (s *executionState) pushReady(t int, r readyJob) {
 	ts := &s.tasks[t]
-	if ts.created.Has(i) {
+	if ts.created.Has(r.index) {
 		return
 	}
-	ts.ready = append(ts.ready, readyJob{index: i, since: since})
+	ts.ready = append(ts.ready, r)
 	s.readyCount++
 }
 
@@ -239,8 +242,8 @@ func (s *executionState) apply(o observation) (failed bool) {
 
 // pendingJob is a job taken from the ready queue to be created.
 type pendingJob struct {
-	task, index int
-	since       time.Time
+	task int
+	readyJob
 }
 
 // freeSlots is how many more jobs may be active under the Execution's
@@ -278,7 +281,7 @@ func (s *executionState) takeReady(e *v1alpha1.Execution, limit int) []pendingJo
 			if ts.created.Has(r.index) {
 				continue // adopted or reported ready twice
 			}
-			todo = append(todo, pendingJob{task: t, index: r.index, since: r.since})
+			todo = append(todo, pendingJob{task: t, readyJob: r})
 			k++
 		}
 		if len(ts.ready) == 0 {
@@ -294,7 +297,7 @@ func (s *executionState) returnReady(jobs []pendingJob) {
 	for k := len(jobs) - 1; k >= 0; k-- {
 		p := jobs[k]
 		ts := &s.tasks[p.task]
-		ts.ready = slices.Insert(ts.ready, 0, readyJob{index: p.index, since: p.since})
+		ts.ready = slices.Insert(ts.ready, 0, p.readyJob)
 		s.readyCount++
 	}
 }

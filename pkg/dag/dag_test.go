@@ -272,6 +272,15 @@ func TestTaskLevelAccessors(t *testing.T) {
 	if got, want := g.Dependencies(2), []Edge{{1, Whole}, {0, Whole}}; !slices.Equal(got, want) {
 		t.Errorf("Dependencies(c) = %v, want %v", got, want)
 	}
+	for _, tc := range []struct {
+		task, dependent int
+		want            DependencyType
+		ok              bool
+	}{{0, 1, Iterate, true}, {0, 2, Whole, true}, {1, 2, Whole, true}, {1, 0, "", false}, {2, 0, "", false}, {-1, 0, "", false}} {
+		if got, ok := g.DependencyType(tc.task, tc.dependent); got != tc.want || ok != tc.ok {
+			t.Errorf("DependencyType(%d, %d) = %q, %v; want %q, %v", tc.task, tc.dependent, got, ok, tc.want, tc.ok)
+		}
+	}
 	if i, ok := g.TaskIndex("c"); !ok || i != 2 {
 		t.Errorf("TaskIndex(c) = %d, %v", i, ok)
 	}

@@ -72,6 +72,20 @@ func (g *Graph) Dependents(task int) []Edge {
 	return slices.Clone(g.downstream[task])
 }
 
+// DependencyType returns the type of the dependency of task dependent on
+// task, and false if dependent does not depend on task.
+func (g *Graph) DependencyType(task, dependent int) (DependencyType, bool) {
+	if !g.validTask(task) {
+		return "", false
+	}
+	for _, e := range g.downstream[task] {
+		if e.Task == dependent {
+			return e.Type, true
+		}
+	}
+	return "", false
+}
+
 // Dependencies returns the tasks that task depends on, in the order of its
 // dependency list.
 func (g *Graph) Dependencies(task int) []Edge {
