@@ -159,8 +159,7 @@ func (s *executionState) succeed(t, i int, at time.Time) bool {
 	if !s.markSucceeded(t, i) {
 		return false
 	}
-	s.graph.NewlyReady(s, t, i, func(ct, ci int) bool {
-		via, _ := s.graph.DependencyType(t, ct)
+	s.graph.NewlyReady(s, t, i, func(ct, ci int, via dag.DependencyType) bool {
 		s.pushReady(ct, readyJob{index: ci, since: at, via: via})
 		return true
 	})

@@ -118,7 +118,7 @@ func BenchmarkRun(b *testing.B) {
 							queue = append(queue, [2]int{task, index})
 						}
 					}
-					enqueue := func(task, index int) bool {
+					enqueue := func(task, index int, _ DependencyType) bool {
 						queue = append(queue, [2]int{task, index})
 						return true
 					}

@@ -272,15 +272,6 @@ func TestTaskLevelAccessors(t *testing.T) {
 	if got, want := g.Dependencies(2), []Edge{{1, Whole}, {0, Whole}}; !slices.Equal(got, want) {
 		t.Errorf("Dependencies(c) = %v, want %v", got, want)
 	}
-	for _, tc := range []struct {
-		task, dependent int
-		want            DependencyType
-		ok              bool
-	}{{0, 1, Iterate, true}, {0, 2, Whole, true}, {1, 2, Whole, true}, {1, 0, "", false}, {2, 0, "", false}, {-1, 0, "", false}} {
-		if got, ok := g.DependencyType(tc.task, tc.dependent); got != tc.want || ok != tc.ok {
-			t.Errorf("DependencyType(%d, %d) = %q, %v; want %q, %v", tc.task, tc.dependent, got, ok, tc.want, tc.ok)
-		}
-	}
 	if i, ok := g.TaskIndex("c"); !ok || i != 2 {
 		t.Errorf("TaskIndex(c) = %d, %v", i, ok)
 	}
@@ -659,7 +650,7 @@ func TestReadinessSequences(t *testing.T) {
 				}
 				s.succeed(task, index)
 				var got []string
-				g.NewlyReady(s, task, index, func(ct, ci int) bool {
+				g.NewlyReady(s, task, index, func(ct, ci int, _ DependencyType) bool {
 					got = append(got, g.JobName(ct, ci))
 					return true
 				})
@@ -692,7 +683,7 @@ func TestNewlyReadyStops(t *testing.T) {
 	s := newTestState(g)
 	s.succeed(0, 0)
 	calls := 0
-	g.NewlyReady(s, 0, 0, func(int, int) bool { calls++; return calls < 2 })
+	g.NewlyReady(s, 0, 0, func(int, int, DependencyType) bool { calls++; return calls < 2 })
 	if calls != 2 {
 		t.Errorf("NewlyReady called fn %d times after it returned false, want 2", calls)
 	}
@@ -705,7 +696,10 @@ func TestNewlyReadyStops(t *testing.T) {
 	if g.Ready(nil, 1, 0) || !g.Ready(nil, 0, 0) {
 		t.Error("Ready mishandles a nil State")
 	}
-	g.NewlyReady(nil, 0, 0, func(int, int) bool { t.Error("NewlyReady reported a job with a nil State"); return true })
+	g.NewlyReady(nil, 0, 0, func(int, int, DependencyType) bool {
+		t.Error("NewlyReady reported a job with a nil State")
+		return true
+	})
 }
 
 // checkRun executes g to completion, running ready jobs in an order chosen
@@ -752,8 +746,10 @@ func checkRun(g *Graph, rng *rand.Rand) error {
 		queue = queue[:len(queue)-1]
 		s.succeed(job[0], job[1])
 		var err error
-		g.NewlyReady(s, job[0], job[1], func(ct, ci int) bool {
+		g.NewlyReady(s, job[0], job[1], func(ct, ci int, via DependencyType) bool {
 			switch {
+			case !slices.Contains(g.Dependencies(ct), Edge{Task: job[0], Type: via}):
+				err = fmt.Errorf("after %s: %s reported ready through a %s dependency it does not have", g.JobName(job[0], job[1]), g.JobName(ct, ci), via)
 			case reported[ct][ci]:
 				err = fmt.Errorf("after %s: %s reported ready twice", g.JobName(job[0], job[1]), g.JobName(ct, ci))
 			case !parentsDone(ct, ci):

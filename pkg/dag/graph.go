@@ -72,20 +72,6 @@ func (g *Graph) Dependents(task int) []Edge {
 	return slices.Clone(g.downstream[task])
 }
 
-// DependencyType returns the type of the dependency of task dependent on
-// task, and false if dependent does not depend on task.
-func (g *Graph) DependencyType(task, dependent int) (DependencyType, bool) {
-	if !g.validTask(task) {
-		return "", false
-	}
-	for _, e := range g.downstream[task] {
-		if e.Task == dependent {
-			return e.Type, true
-		}
-	}
-	return "", false
-}
-
 // Dependencies returns the tasks that task depends on, in the order of its
 // dependency list.
 func (g *Graph) Dependencies(task int) []Edge {
@@ -245,8 +231,9 @@ func (g *Graph) iterateReady(s State, task, index int) bool {
 }
 
 // NewlyReady calls fn, until it returns false, for every child of job index
-// of task that is ready now that this job has succeeded. The caller records
-// the success in s first, then calls NewlyReady once for it.
+// of task that is ready now that this job has succeeded, with the type of
+// the child's dependency on task. The caller records the success in s
+// first, then calls NewlyReady once for it.
 //
 // A whole dependency only fans out on the success that brings the task's
 // SucceededCount to exactly its number of jobs, so a whole run costs
@@ -254,7 +241,7 @@ func (g *Graph) iterateReady(s State, task, index int) bool {
 // O(all jobs) per event. If successes are recorded in batches before
 // NewlyReady is called for them, a job may be reported more than once; the
 // caller's own per-job phase decides whether to start it.
-func (g *Graph) NewlyReady(s State, task, index int, fn func(childTask, childIndex int) bool) {
+func (g *Graph) NewlyReady(s State, task, index int, fn func(childTask, childIndex int, via DependencyType) bool) {
 	if !g.validJob(task, index) || s == nil {
 		return
 	}
@@ -266,12 +253,12 @@ func (g *Graph) NewlyReady(s State, task, index int, fn func(childTask, childInd
 				continue
 			}
 			for j := 0; j < g.tasks[e.Task].Jobs; j++ {
-				if g.iterateReady(s, e.Task, j) && !fn(e.Task, j) {
+				if g.iterateReady(s, e.Task, j) && !fn(e.Task, j, Whole) {
 					return
 				}
 			}
 		case Iterate:
-			if g.Ready(s, e.Task, index) && !fn(e.Task, index) {
+			if g.Ready(s, e.Task, index) && !fn(e.Task, index, Iterate) {
 				return
 			}
 		}
