@@ -36,7 +36,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -175,20 +174,6 @@ func ctlBenchClients(b *testing.B, s *framework.Stack) (kubernetes.Interface, ve
 	return kubernetes.NewForConfigOrDie(cfg), versioned.NewForConfigOrDie(cfg)
 }
 
-// ctlKubeHost is kube-apiserver's host:port, as client-go's metrics label
-// the requests sent to it.
-func ctlKubeHost(b *testing.B, s *framework.Stack) string {
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.AdminKubeconfig)
-	if err != nil {
-		b.Fatal(err)
-	}
-	u, err := url.Parse(cfg.Host)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return u.Host
-}
-
 // ctlDeleteNamespaceAndWait deletes ns and waits until it is gone, so that
 // the garbage of one run (1,000 Jobs and Pods) is not collected while the
 // next one is measured.
@@ -310,7 +295,9 @@ func ctlRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Inter
 		return p == v1alpha1.PhaseSucceeded, string(p) + " " + m
 	})
 	seconds := end.Sub(start).Seconds()
-	cost := ctlCost(b, ctlKubeHost(b, f.Stack), before, ctlServerMetrics(b, f.Stack))
+	// kube-apiserver's host:port, as client-go's metrics label requests to it.
+	kubeHost := kube.CoreV1().RESTClient().Get().URL().Host
+	cost := ctlCost(b, kubeHost, before, ctlServerMetrics(b, f.Stack))
 	ctlDeleteNamespaceAndWait(b, kube, f, ns)
 	return seconds, cost
 }
