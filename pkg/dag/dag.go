@@ -6,9 +6,9 @@
 // A task is a list of commands; each command runs as one Kubernetes Job.
 // Dependencies are declared between tasks:
 //
-//   - whole: every job of the dependent task waits for every job of the
+//   - whole: every job of the waiting task waits for every job of the
 //     target task;
-//   - iterate: job i of the dependent task waits for job i of the target
+//   - iterate: job i of the waiting task waits for job i of the target
 //     task, which requires both tasks to have the same number of jobs.
 //
 // An Execution may have 100,000 jobs, and a single whole dependency between
@@ -31,10 +31,10 @@ import (
 type DependencyType string
 
 const (
-	// Whole makes every job of the dependent task wait for every job of the
+	// Whole makes every job of the waiting task wait for every job of the
 	// target task.
 	Whole DependencyType = "whole"
-	// Iterate makes job i of the dependent task wait for job i of the
+	// Iterate makes job i of the waiting task wait for job i of the
 	// target task. Both tasks must have the same number of jobs.
 	Iterate DependencyType = "iterate"
 )
@@ -59,9 +59,9 @@ type Task struct {
 	Dependencies []Dependency
 }
 
-// Edge is a task-level dependency seen from one end. In Dependents, Task is
-// the downstream task that waits; in Dependencies, the upstream task waited
-// for.
+// Edge is a task-level dependency seen from one end. In Downstream, Task is
+// the task that waits; in Upstream, the task waited for. (The API's
+// `dependents` of a task are its upstream tasks: the ones it waits for.)
 type Edge struct {
 	Task int
 	Type DependencyType
@@ -123,7 +123,7 @@ type Graph struct {
 	tasks     []Task
 	byName    map[string]int
 	// upstream[t] are the tasks t depends on, in spec order; downstream[t]
-	// the tasks depending on t, in spec order of the dependent task.
+	// the tasks depending on t, in spec order of the waiting task.
 	upstream   [][]Edge
 	downstream [][]Edge
 	order      []int
@@ -134,7 +134,7 @@ type Graph struct {
 // arc is a resolved dependency, for cycle detection and graph assembly.
 type arc struct {
 	to  int // the task depended on
-	dep int // index in the dependent task's Dependencies
+	dep int // index in the waiting task's Dependencies
 }
 
 // Build validates the tasks of the named Execution and returns their graph.

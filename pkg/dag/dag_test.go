@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"kubegene.io/kubegene/test/seed"
 )
 
 // dep is shorthand for a Dependency in test tables.
@@ -78,7 +80,8 @@ func (s *testState) succeed(task, index int) bool {
 	return true
 }
 
-// canonical returns the two examples of the KubeGene documentation.
+// canonical returns the task structure of two examples of the user guide;
+// their children are the guide's, in test/seed.
 func canonical() map[string][]Task {
 	return map[string][]Task{
 		"exec-whole": {
@@ -107,10 +110,7 @@ func TestJobRelations(t *testing.T) {
 			name:      "whole",
 			execution: "exec-whole",
 			tasks:     examples["exec-whole"],
-			children: map[string][]string{
-				"exec-whole.a.0": {"exec-whole.b.0", "exec-whole.b.1"},
-				"exec-whole.a.1": {"exec-whole.b.0", "exec-whole.b.1"},
-			},
+			children:  seed.Children,
 			parents: map[string][]string{
 				"exec-whole.b.0": {"exec-whole.a.0", "exec-whole.a.1"},
 				"exec-whole.b.1": {"exec-whole.a.0", "exec-whole.a.1"},
@@ -122,10 +122,7 @@ func TestJobRelations(t *testing.T) {
 			name:      "iterate",
 			execution: "exec-iterate",
 			tasks:     examples["exec-iterate"],
-			children: map[string][]string{
-				"exec-iterate.a.0": {"exec-iterate.b.0"},
-				"exec-iterate.a.1": {"exec-iterate.b.1"},
-			},
+			children:  seed.Children,
 			parents: map[string][]string{
 				"exec-iterate.b.0": {"exec-iterate.a.0"},
 				"exec-iterate.b.1": {"exec-iterate.a.1"},
@@ -215,16 +212,33 @@ func TestJobRelations(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := mustBuild(t, tc.execution, tc.tasks)
 			total := 0
+			var edges int64
+			edgesFrom := map[string][]string{}
+			g.EachEdge(func(e JobEdge) bool {
+				if got, want := e.Type, edgeType(g, e.To, e.From); got != want {
+					t.Errorf("edge %s -> %s has type %q, want %q", g.JobName(e.From, e.FromIndex), g.JobName(e.To, e.ToIndex), got, want)
+				}
+				from := g.JobName(e.From, e.FromIndex)
+				edgesFrom[from] = append(edgesFrom[from], g.JobName(e.To, e.ToIndex))
+				return true
+			})
 			for task := 0; task < g.NumTasks(); task++ {
 				for index := 0; index < g.Jobs(task); index++ {
 					total++
 					name := g.JobName(task, index)
+					if other := JobName(tc.execution, g.TaskName(task), index); other != name {
+						t.Errorf("JobName(%q, %q, %d) = %q, the graph says %q", tc.execution, g.TaskName(task), index, other, name)
+					}
 					wantChildren := tc.children[name]
 					if wantChildren == nil {
 						wantChildren = []string{}
 					}
+					edges += int64(len(wantChildren))
 					if got := childNames(g, task, index); !slices.Equal(got, wantChildren) {
 						t.Errorf("children of %s = %v, want %v", name, got, wantChildren)
+					}
+					if got := edgesFrom[name]; !slices.Equal(got, tc.children[name]) {
+						t.Errorf("EachEdge from %s reaches %v, want %v", name, got, wantChildren)
 					}
 					if got := g.NumChildren(task, index); got != len(wantChildren) {
 						t.Errorf("NumChildren of %s = %d, want %d", name, got, len(wantChildren))
@@ -241,6 +255,9 @@ func TestJobRelations(t *testing.T) {
 			if g.TotalJobs() != total {
 				t.Errorf("TotalJobs() = %d, want %d", g.TotalJobs(), total)
 			}
+			if got := g.NumEdges(); got != edges {
+				t.Errorf("NumEdges() = %d, want %d", got, edges)
+			}
 			if got := taskNames(g, g.TopologicalOrder()); !slices.Equal(got, tc.order) {
 				t.Errorf("TopologicalOrder() = %v, want %v", got, tc.order)
 			}
@@ -249,6 +266,16 @@ func TestJobRelations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// edgeType is the type of task to's dependency on task from.
+func edgeType(g *Graph, to, from int) DependencyType {
+	for _, e := range g.Upstream(to) {
+		if e.Task == from {
+			return e.Type
+		}
+	}
+	return ""
 }
 
 func taskNames(g *Graph, tasks []int) []string {
@@ -266,10 +293,10 @@ func TestTaskLevelAccessors(t *testing.T) {
 		{Name: "c", Jobs: 5, Dependencies: []Dependency{dep("b", Whole), dep("a", Whole)}},
 	}
 	g := mustBuild(t, "e", tasks)
-	if got, want := g.Dependents(0), []Edge{{1, Iterate}, {2, Whole}}; !slices.Equal(got, want) {
+	if got, want := g.Downstream(0), []Edge{{1, Iterate}, {2, Whole}}; !slices.Equal(got, want) {
 		t.Errorf("Dependents(a) = %v, want %v", got, want)
 	}
-	if got, want := g.Dependencies(2), []Edge{{1, Whole}, {0, Whole}}; !slices.Equal(got, want) {
+	if got, want := g.Upstream(2), []Edge{{1, Whole}, {0, Whole}}; !slices.Equal(got, want) {
 		t.Errorf("Dependencies(c) = %v, want %v", got, want)
 	}
 	if i, ok := g.TaskIndex("c"); !ok || i != 2 {
@@ -283,20 +310,20 @@ func TestTaskLevelAccessors(t *testing.T) {
 	// returned can change it.
 	tasks[2].Dependencies[0].Target = "changed"
 	tasks[0].Name = "changed"
-	g.Dependents(0)[0].Task = 99
+	g.Downstream(0)[0].Task = 99
 	g.Task(2).Dependencies[1].Type = Iterate
 	g.TopologicalOrder()[0] = 99
 	if got := g.Task(2); got.Dependencies[0].Target != "b" || got.Dependencies[1].Type != Whole {
 		t.Errorf("Task(c) was modified from outside: %+v", got)
 	}
-	if g.TaskName(0) != "a" || g.Dependents(0)[0].Task != 1 || g.TopologicalOrder()[0] != 0 {
+	if g.TaskName(0) != "a" || g.Downstream(0)[0].Task != 1 || g.TopologicalOrder()[0] != 0 {
 		t.Error("graph was modified from outside")
 	}
 
 	// Out-of-range indexes name nothing.
 	for _, bad := range []int{-1, 3} {
 		if g.Task(bad).Name != "" || g.TaskName(bad) != "" || g.Jobs(bad) != 0 ||
-			g.Dependents(bad) != nil || g.Dependencies(bad) != nil || g.JobName(bad, 0) != "" ||
+			g.Downstream(bad) != nil || g.Upstream(bad) != nil || g.JobName(bad, 0) != "" ||
 			g.NumChildren(bad, 0) != 0 || g.Ready(nil, bad, 0) {
 			t.Errorf("task %d is not treated as nonexistent", bad)
 		}
@@ -748,7 +775,7 @@ func checkRun(g *Graph, rng *rand.Rand) error {
 		var err error
 		g.NewlyReady(s, job[0], job[1], func(ct, ci int, via DependencyType) bool {
 			switch {
-			case !slices.Contains(g.Dependencies(ct), Edge{Task: job[0], Type: via}):
+			case !slices.Contains(g.Upstream(ct), Edge{Task: job[0], Type: via}):
 				err = fmt.Errorf("after %s: %s reported ready through a %s dependency it does not have", g.JobName(job[0], job[1]), g.JobName(ct, ci), via)
 			case reported[ct][ci]:
 				err = fmt.Errorf("after %s: %s reported ready twice", g.JobName(job[0], job[1]), g.JobName(ct, ci))

@@ -141,13 +141,13 @@ func FuzzBuild(f *testing.F) {
 		}
 		edges := 0
 		for task := 0; task < g.NumTasks(); task++ {
-			for _, e := range g.Dependencies(task) {
+			for _, e := range g.Upstream(task) {
 				edges++
 				if pos[e.Task] >= pos[task] {
 					t.Fatalf("order %v puts %d before its dependency %d", order, task, e.Task)
 				}
 			}
-			edges -= len(g.Dependents(task))
+			edges -= len(g.Downstream(task))
 			for index := 0; index < g.Jobs(task); index++ {
 				name := g.JobName(task, index)
 				if pt, pi, ok := g.ParseJobName(name); !ok || pt != task || pi != index {

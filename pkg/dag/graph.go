@@ -64,30 +64,37 @@ func (g *Graph) TopologicalOrder() []int { return slices.Clone(g.order) }
 // are ready as soon as the Execution starts.
 func (g *Graph) Roots() []int { return slices.Clone(g.roots) }
 
-// Dependents returns the tasks that depend on task, in spec order.
-func (g *Graph) Dependents(task int) []Edge {
+// Downstream returns the tasks that wait for task, in spec order.
+func (g *Graph) Downstream(task int) []Edge {
 	if !g.validTask(task) {
 		return nil
 	}
 	return slices.Clone(g.downstream[task])
 }
 
-// Dependencies returns the tasks that task depends on, in the order of its
-// dependency list.
-func (g *Graph) Dependencies(task int) []Edge {
+// Upstream returns the tasks that task waits for, in the order of its
+// dependency list (the spec's dependents).
+func (g *Graph) Upstream(task int) []Edge {
 	if !g.validTask(task) {
 		return nil
 	}
 	return slices.Clone(g.upstream[task])
 }
 
-// JobName returns the name of the Kubernetes Job running job index of task:
-// "<execution>.<task>.<index>". It returns "" if there is no such job.
+// JobName returns the name of the Kubernetes Job running job index of the
+// named task of the named Execution: "<execution>.<task>.<index>". It is
+// the one place jobs are named, also for specs that do not build a graph.
+func JobName(execution, task string, index int) string {
+	return execution + "." + task + "." + strconv.Itoa(index)
+}
+
+// JobName returns the name of the Kubernetes Job running job index of task
+// (see the function JobName). It returns "" if there is no such job.
 func (g *Graph) JobName(task, index int) string {
 	if !g.validJob(task, index) {
 		return ""
 	}
-	return g.execution + "." + g.tasks[task].Name + "." + strconv.Itoa(index)
+	return JobName(g.execution, g.tasks[task].Name, index)
 }
 
 // ParseJobName is the inverse of JobName. It accepts exactly the names
@@ -143,7 +150,7 @@ func (g *Graph) Children(task, index int, fn func(childTask, childIndex int) boo
 	if !g.validJob(task, index) {
 		return
 	}
-	g.related(g.downstream[task], index, fn)
+	g.related(g.downstream[task], index, func(t, i int, _ DependencyType) bool { return fn(t, i) })
 }
 
 // Parents calls fn for every job that job index of task waits for
@@ -152,20 +159,48 @@ func (g *Graph) Parents(task, index int, fn func(parentTask, parentIndex int) bo
 	if !g.validJob(task, index) {
 		return
 	}
-	g.related(g.upstream[task], index, fn)
+	g.related(g.upstream[task], index, func(t, i int, _ DependencyType) bool { return fn(t, i) })
 }
 
-func (g *Graph) related(edges []Edge, index int, fn func(int, int) bool) {
+// JobEdge is one job-level dependency: job ToIndex of task To waits for
+// job FromIndex of task From.
+type JobEdge struct {
+	From, FromIndex int
+	To, ToIndex     int
+	Type            DependencyType
+}
+
+// EachEdge calls fn for every job-level edge, until fn returns false, in
+// the order of the parent jobs (by task, then index) and, for each parent,
+// of its Children. Like Children it stores nothing, so a caller can stream
+// the NumEdges edges of a whole dependency between two large tasks.
+func (g *Graph) EachEdge(fn func(JobEdge) bool) {
+	for t := range g.tasks {
+		for i := 0; i < g.tasks[t].Jobs; i++ {
+			more := true
+			g.related(g.downstream[t], i, func(ct, ci int, typ DependencyType) bool {
+				more = fn(JobEdge{From: t, FromIndex: i, To: ct, ToIndex: ci, Type: typ})
+				return more
+			})
+			if !more {
+				return
+			}
+		}
+	}
+}
+
+// related visits the jobs at the other end of edges from job index.
+func (g *Graph) related(edges []Edge, index int, fn func(task, index int, typ DependencyType) bool) {
 	for _, e := range edges {
 		switch e.Type {
 		case Whole:
 			for j := 0; j < g.tasks[e.Task].Jobs; j++ {
-				if !fn(e.Task, j) {
+				if !fn(e.Task, j, Whole) {
 					return
 				}
 			}
 		case Iterate:
-			if !fn(e.Task, index) {
+			if !fn(e.Task, index, Iterate) {
 				return
 			}
 		}
@@ -173,11 +208,17 @@ func (g *Graph) related(edges []Edge, index int, fn func(int, int) bool) {
 }
 
 // NumChildren returns how many jobs Children would visit, in
-// O(number of dependent tasks).
+// O(number of downstream tasks).
 func (g *Graph) NumChildren(task, index int) int {
 	if !g.validJob(task, index) {
 		return 0
 	}
+	return g.fanOut(task)
+}
+
+// fanOut is the number of children of any one job of task: the same for
+// every job, since whole edges reach a whole task and iterate edges one job.
+func (g *Graph) fanOut(task int) int {
 	n := 0
 	for _, e := range g.downstream[task] {
 		if e.Type == Whole {
@@ -185,6 +226,17 @@ func (g *Graph) NumChildren(task, index int) int {
 		} else {
 			n++
 		}
+	}
+	return n
+}
+
+// NumEdges returns the number of job-level edges, the sum of NumChildren
+// over all jobs, in O(tasks + dependencies): a whole dependency between two
+// tasks of 50,000 jobs counts 2.5 billion without visiting one.
+func (g *Graph) NumEdges() int64 {
+	var n int64
+	for t := range g.tasks {
+		n += int64(g.tasks[t].Jobs) * int64(g.fanOut(t))
 	}
 	return n
 }
@@ -237,7 +289,7 @@ func (g *Graph) iterateReady(s State, task, index int) bool {
 //
 // A whole dependency only fans out on the success that brings the task's
 // SucceededCount to exactly its number of jobs, so a whole run costs
-// O(jobs + whole edges × jobs of the dependent task) in total instead of
+// O(jobs + whole edges × jobs of the waiting task) in total instead of
 // O(all jobs) per event. If successes are recorded in batches before
 // NewlyReady is called for them, a job may be reported more than once; the
 // caller's own per-job phase decides whether to start it.

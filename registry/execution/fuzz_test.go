@@ -1,20 +1,19 @@
 package execution
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"kubegene.io/kubegene/apis/execution"
 	"kubegene.io/kubegene/apis/execution/validation"
+	"kubegene.io/kubegene/test/seed"
 )
 
 // FuzzAdmitAndRender feeds arbitrary bodies through what the server does
 // with them: decode, default, convert, validate, build the graph, and render
 // status. None of it may panic; a body that validates must have a graph.
 func FuzzAdmitAndRender(f *testing.F) {
-	for _, name := range []string{"exec-whole", "exec-iterate", "exec-volume"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "artifacts", "examples", name+".yaml"))
+	for _, name := range seed.Examples {
+		data, err := seed.Read(name)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -46,7 +45,7 @@ func FuzzAdmitAndRender(f *testing.F) {
 		_ = validation.ValidateExecutionStatusUpdate(e, e)
 		r := &renderer{limits: DefaultRenderLimits()}
 		out := r.object(e).(*execution.Execution)
-		if valid && g.TotalJobs() <= DefaultRenderLimits().MaxVertices && edgeCount(g) <= int64(DefaultRenderLimits().MaxEdges) &&
+		if valid && g.TotalJobs() <= DefaultRenderLimits().MaxVertices && g.NumEdges() <= int64(DefaultRenderLimits().MaxEdges) &&
 			len(out.Status.Vertices) != g.TotalJobs() {
 			t.Fatalf("rendered %d vertices for %d jobs", len(out.Status.Vertices), g.TotalJobs())
 		}

@@ -17,6 +17,7 @@ import (
 
 	"kubegene.io/kubegene/apis/execution"
 	"kubegene.io/kubegene/pkg/dag"
+	"kubegene.io/kubegene/pkg/progress"
 )
 
 // GraphLimits bound what one read of the graph subresource writes.
@@ -92,12 +93,12 @@ func (r *GraphREST) Connect(ctx context.Context, name string, _ runtime.Object, 
 			return
 		}
 		if level == GraphLevelJob {
-			if n := edgeCount(g); n > r.limits.MaxJobEdges {
+			if n := g.NumEdges(); n > r.limits.MaxJobEdges {
 				writeStatus(w, apierrors.NewBadRequest(fmt.Sprintf("the execution has %d job-level edges, more than the %d served per job: use ?level=task", n, r.limits.MaxJobEdges)))
 				return
 			}
 		}
-		gw := graphWriter{g: g, e: e, progress: parseProgress(&e.Status)}
+		gw := graphWriter{g: g, e: e, progress: progressOf(&e.Status)}
 		if format == GraphFormatDOT {
 			w.Header().Set("Content-Type", dotContentType)
 		} else {
@@ -161,7 +162,7 @@ type GraphTask struct {
 type graphWriter struct {
 	g        *dag.Graph
 	e        *execution.Execution
-	progress map[string]*taskProgress
+	progress map[string]*progress.Task
 }
 
 func (gw graphWriter) header(w io.Writer, level string) {
@@ -177,7 +178,7 @@ func (gw graphWriter) jobJSON(w io.Writer) {
 	for t := 0; t < g.NumTasks(); t++ {
 		p := gw.progress[g.TaskName(t)]
 		for i := 0; i < g.Jobs(t); i++ {
-			b, _ := json.Marshal(GraphVertex{Name: g.JobName(t, i), Task: g.TaskName(t), Index: i, Phase: p.phase(i)})
+			b, _ := json.Marshal(GraphVertex{Name: g.JobName(t, i), Task: g.TaskName(t), Index: i, Phase: execution.ExecutionPhase(p.JobPhase(i))})
 			io.WriteString(w, sep)
 			w.Write(b)
 			sep = ","
@@ -185,50 +186,21 @@ func (gw graphWriter) jobJSON(w io.Writer) {
 	}
 	io.WriteString(w, `],"edges":[`)
 	sep = ""
-	gw.eachJobEdge(func(from, to string, typ dag.DependencyType) {
-		fmt.Fprintf(w, `%s{"from":%s,"to":%s,"type":%q}`, sep, quote(from), quote(to), typ)
+	g.EachEdge(func(e dag.JobEdge) bool {
+		fmt.Fprintf(w, `%s{"from":%s,"to":%s,"type":%q}`, sep, quote(g.JobName(e.From, e.FromIndex)), quote(g.JobName(e.To, e.ToIndex)), e.Type)
 		sep = ","
+		return true
 	})
 	io.WriteString(w, "]}\n")
-}
-
-func (gw graphWriter) eachJobEdge(fn func(from, to string, typ dag.DependencyType)) {
-	g := gw.g
-	for t := 0; t < g.NumTasks(); t++ {
-		for i := 0; i < g.Jobs(t); i++ {
-			from := g.JobName(t, i)
-			for _, edge := range g.Dependents(t) {
-				if edge.Type == dag.Iterate {
-					fn(from, g.JobName(edge.Task, i), edge.Type)
-					continue
-				}
-				for j := 0; j < g.Jobs(edge.Task); j++ {
-					fn(from, g.JobName(edge.Task, j), edge.Type)
-				}
-			}
-		}
-	}
 }
 
 func (gw graphWriter) tasks() []GraphTask {
 	g := gw.g
 	out := make([]GraphTask, g.NumTasks())
 	for t := range out {
-		gt := GraphTask{Name: g.TaskName(t), Jobs: g.Jobs(t), Phase: execution.PhasePending}
-		if p := gw.progress[gt.Name]; p != nil {
-			gt.Succeeded, gt.Failed = p.succeeded.Count(), p.failed.Count()
-			gt.Running = max(p.created.Count()-gt.Succeeded-gt.Failed, 0)
-		}
-		gt.Pending = max(gt.Jobs-gt.Succeeded-gt.Failed-gt.Running, 0)
-		switch {
-		case gt.Failed > 0:
-			gt.Phase = execution.PhaseFailed
-		case gt.Succeeded == gt.Jobs:
-			gt.Phase = execution.PhaseSucceeded
-		case gt.Running > 0 || gt.Succeeded > 0:
-			gt.Phase = execution.PhaseRunning
-		}
-		out[t] = gt
+		c := gw.progress[g.TaskName(t)].Counts(g.Jobs(t))
+		out[t] = GraphTask{Name: g.TaskName(t), Jobs: c.Jobs, Pending: c.Pending(), Running: c.Running,
+			Succeeded: c.Succeeded, Failed: c.Failed, Phase: execution.ExecutionPhase(c.Phase())}
 	}
 	return out
 }
@@ -236,7 +208,7 @@ func (gw graphWriter) tasks() []GraphTask {
 func (gw graphWriter) taskEdges() []GraphEdge {
 	var edges []GraphEdge
 	for t := 0; t < gw.g.NumTasks(); t++ {
-		for _, e := range gw.g.Dependents(t) {
+		for _, e := range gw.g.Downstream(t) {
 			edges = append(edges, GraphEdge{From: gw.g.TaskName(t), To: gw.g.TaskName(e.Task), Type: string(e.Type)})
 		}
 	}
@@ -268,12 +240,13 @@ func (gw graphWriter) jobDOT(w io.Writer) {
 	for t := 0; t < g.NumTasks(); t++ {
 		p := gw.progress[g.TaskName(t)]
 		for i := 0; i < g.Jobs(t); i++ {
-			phase := p.phase(i)
+			phase := execution.ExecutionPhase(p.JobPhase(i))
 			fmt.Fprintf(w, "\t%s [label=%s, color=%s];\n", quote(g.JobName(t, i)), quote(g.JobName(t, i)+"\n"+string(phase)), dotColors[phase])
 		}
 	}
-	gw.eachJobEdge(func(from, to string, _ dag.DependencyType) {
-		fmt.Fprintf(w, "\t%s -> %s;\n", quote(from), quote(to))
+	g.EachEdge(func(e dag.JobEdge) bool {
+		fmt.Fprintf(w, "\t%s -> %s;\n", quote(g.JobName(e.From, e.FromIndex)), quote(g.JobName(e.To, e.ToIndex)))
+		return true
 	})
 	io.WriteString(w, "}\n")
 }

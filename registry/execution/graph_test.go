@@ -18,7 +18,7 @@ func graphWriterFor(t *testing.T, name string) graphWriter {
 	if g == nil {
 		t.Fatalf("example %s is invalid: %v", name, problems)
 	}
-	return graphWriter{g: g, e: e, progress: parseProgress(&e.Status)}
+	return graphWriter{g: g, e: e, progress: progressOf(&e.Status)}
 }
 
 func TestGraphJobJSON(t *testing.T) {

@@ -8,8 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kubegene.io/kubegene/apis/execution"
-	"kubegene.io/kubegene/pkg/dag"
-	"kubegene.io/kubegene/pkg/indexset"
+	"kubegene.io/kubegene/pkg/progress"
 )
 
 // RenderLimits bound what a read of an Execution computes, so that reading a
@@ -28,82 +27,18 @@ func DefaultRenderLimits() RenderLimits {
 	return RenderLimits{MaxVertices: 5000, MaxEdges: 50000}
 }
 
-// Vertex messages, as users of the original kube-dag know them.
-const (
-	vertexSucceededMessage = "success"
-	vertexFailedMessage    = "failed"
-)
-
-// taskProgress is the parsed, stored state of one task's jobs.
-type taskProgress struct {
-	created, succeeded, failed indexset.Set
-	messages                   map[int]string
-}
-
-// parseProgress reads the compact stored status. Sets that do not parse are
-// treated as empty: status writes are validated, so this only guards reads of
-// data written by an older server against a panic.
-func parseProgress(status *execution.ExecutionStatus) map[string]*taskProgress {
-	out := make(map[string]*taskProgress, len(status.Tasks))
+// progressOf reads the compact stored status, by task name.
+func progressOf(status *execution.ExecutionStatus) map[string]*progress.Task {
+	out := make(map[string]*progress.Task, len(status.Tasks))
 	for i := range status.Tasks {
 		ts := &status.Tasks[i]
-		p := &taskProgress{}
-		p.created, _ = indexset.Parse(ts.Created)
-		p.succeeded, _ = indexset.Parse(ts.Succeeded)
-		p.failed, _ = indexset.Parse(ts.Failed)
-		if len(ts.Messages) > 0 {
-			p.messages = make(map[int]string, len(ts.Messages))
-			for _, m := range ts.Messages {
-				p.messages[int(m.Index)] = m.Message
-			}
+		p := progress.ParseTask(ts.Created, ts.Succeeded, ts.Failed)
+		for _, m := range ts.Messages {
+			p.SetMessage(int(m.Index), m.Message)
 		}
-		out[ts.Name] = p
+		out[ts.Name] = &p
 	}
 	return out
-}
-
-// phase is the phase of job index of a task with this progress.
-func (p *taskProgress) phase(index int) execution.ExecutionPhase {
-	switch {
-	case p == nil:
-		return execution.PhasePending
-	case p.succeeded.Has(index):
-		return execution.PhaseSucceeded
-	case p.failed.Has(index):
-		return execution.PhaseFailed
-	case p.created.Has(index):
-		return execution.PhaseRunning
-	}
-	return execution.PhasePending
-}
-
-func (p *taskProgress) message(index int) string {
-	switch p.phase(index) {
-	case execution.PhaseSucceeded:
-		return vertexSucceededMessage
-	case execution.PhaseFailed:
-		if m, ok := p.messages[index]; ok && m != "" {
-			return m
-		}
-		return vertexFailedMessage
-	}
-	return ""
-}
-
-// edgeCount is the number of job-level parent→child pairs of the graph,
-// computed from task-level edges without enumerating them.
-func edgeCount(g *dag.Graph) int64 {
-	var n int64
-	for t := 0; t < g.NumTasks(); t++ {
-		for _, e := range g.Dependents(t) {
-			if e.Type == dag.Whole {
-				n += int64(g.Jobs(t)) * int64(g.Jobs(e.Task))
-			} else {
-				n += int64(g.Jobs(t))
-			}
-		}
-	}
-	return n
 }
 
 // stripRendered removes what the server computes on read, so it is never
@@ -123,7 +58,7 @@ func render(e *execution.Execution, limits RenderLimits) {
 		// Stored specs were validated; nothing to render for one that is not.
 		return
 	}
-	if jobs, edges := g.TotalJobs(), edgeCount(g); jobs > limits.MaxVertices || edges > int64(limits.MaxEdges) {
+	if jobs, edges := g.TotalJobs(), g.NumEdges(); jobs > limits.MaxVertices || edges > int64(limits.MaxEdges) {
 		// Conditions may be shared with the cache: build a new slice.
 		e.Status.Conditions = slices.Clone(e.Status.Conditions)
 		meta.SetStatusCondition(&e.Status.Conditions, metav1.Condition{
@@ -137,13 +72,13 @@ func render(e *execution.Execution, limits RenderLimits) {
 		})
 		return
 	}
-	progress := parseProgress(&e.Status)
+	stored := progressOf(&e.Status)
 	vertices := make(map[string]execution.Vertex, g.TotalJobs())
 	for t := 0; t < g.NumTasks(); t++ {
-		p := progress[g.TaskName(t)]
+		p := stored[g.TaskName(t)]
 		for i := 0; i < g.Jobs(t); i++ {
 			name := g.JobName(t, i)
-			v := execution.Vertex{ID: name, Name: name, Phase: p.phase(i), Message: p.message(i)}
+			v := execution.Vertex{ID: name, Name: name, Phase: execution.ExecutionPhase(p.JobPhase(i)), Message: p.JobMessage(i)}
 			if n := g.NumChildren(t, i); n > 0 {
 				v.Children = make([]string, 0, n)
 				g.Children(t, i, func(ct, ci int) bool {
@@ -159,11 +94,11 @@ func render(e *execution.Execution, limits RenderLimits) {
 
 // progressSummary counts succeeded and total jobs, for the table.
 func progressSummary(e *execution.Execution) (succeeded, total int) {
-	for _, t := range e.Spec.Tasks {
-		total += len(t.Commands)
+	for _, t := range execution.GraphTasks(&e.Spec) {
+		total += t.Jobs
 	}
-	for _, p := range parseProgress(&e.Status) {
-		succeeded += p.succeeded.Count()
+	for _, p := range progressOf(&e.Status) {
+		succeeded += p.Succeeded.Count()
 	}
 	return succeeded, total
 }

@@ -17,6 +17,7 @@ import (
 	"kubegene.io/kubegene/apis/execution"
 	"kubegene.io/kubegene/apis/execution/install"
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/test/seed"
 )
 
 var (
@@ -32,7 +33,7 @@ var (
 // into the internal type, defaulted as the server does.
 func loadExample(t testing.TB, name string) *execution.Execution {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "artifacts", "examples", name+".yaml"))
+	data, err := seed.Read(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestRendererNeverMutatesItsInput(t *testing.T) {
 func TestEdgeCount(t *testing.T) {
 	for name, want := range map[string]int64{"exec-whole": 4, "exec-iterate": 2} {
 		g, _ := execution.BuildGraph(loadExample(t, name))
-		if got := edgeCount(g); got != want {
+		if got := g.NumEdges(); got != want {
 			t.Errorf("%s: %d edges, want %d", name, got, want)
 		}
 	}

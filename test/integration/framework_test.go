@@ -17,6 +17,7 @@ import (
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/cmd/server"
 	versioned "kubegene.io/kubegene/pkg/generated/clientset/versioned"
+	"kubegene.io/kubegene/test/seed"
 )
 
 // testServer is a running execution-apiserver.
@@ -119,7 +120,7 @@ func (ts *testServer) stop(t *testing.T) {
 // example reads one of the seed's Executions from artifacts/examples.
 func example(t *testing.T, name string) *v1alpha1.Execution {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "artifacts", "examples", name+".yaml"))
+	data, err := seed.Read(name)
 	if err != nil {
 		t.Fatal(err)
 	}

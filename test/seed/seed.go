@@ -2,6 +2,13 @@
 // example Executions, so that every test compares against one copy of it.
 package seed
 
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
 // Examples are the user guide's Executions, in artifacts/examples.
 var Examples = []string{"exec-whole", "exec-iterate", "exec-volume"}
 
@@ -20,4 +27,14 @@ var Children = map[string][]string{
 	"exec-volume.a.1":  {"exec-volume.b.0", "exec-volume.b.1"},
 	"exec-volume.b.0":  nil,
 	"exec-volume.b.1":  nil,
+}
+
+// Read returns the YAML of the named example, artifacts/examples/NAME.yaml,
+// whatever the directory of the test that asks.
+func Read(name string) ([]byte, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return nil, fmt.Errorf("locating the examples of %s: no caller information", name)
+	}
+	return os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "artifacts", "examples", name+".yaml"))
 }

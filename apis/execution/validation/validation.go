@@ -7,7 +7,6 @@ package validation
 import (
 	"fmt"
 	"path"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -85,8 +84,8 @@ func ValidateExecutionStatusUpdate(newE, oldE *execution.Execution) field.ErrorL
 			[]string{string(execution.PhasePending), string(execution.PhaseRunning), string(execution.PhaseSucceeded), string(execution.PhaseFailed)}))
 	}
 	jobs := make(map[string]int, len(newE.Spec.Tasks))
-	for _, t := range newE.Spec.Tasks {
-		jobs[t.Name] = len(t.Commands)
+	for _, t := range execution.GraphTasks(&newE.Spec) {
+		jobs[t.Name] = t.Jobs
 	}
 	seen := sets.New[string]()
 	for i, ts := range newE.Status.Tasks {
@@ -134,10 +133,11 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*spec.Parallelism, fldPath.Child("parallelism"))...)
 	}
 
+	tasks := execution.GraphTasks(spec)
 	totalJobs := 0
 	for i := range spec.Tasks {
 		allErrs = append(allErrs, validateTask(name, &spec.Tasks[i], opts, tasksPath.Index(i))...)
-		totalJobs += len(spec.Tasks[i].Commands)
+		totalJobs += tasks[i].Jobs
 	}
 	if totalJobs > opts.MaxJobs {
 		allErrs = append(allErrs, &field.Error{Type: field.ErrorTypeTooMany, Field: tasksPath.String(), BadValue: totalJobs,
@@ -145,7 +145,7 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 		// The graph of an over-sized execution is not worth building.
 		return allErrs
 	}
-	_, problems := dag.Build(name, execution.GraphTasks(spec))
+	_, problems := dag.Build(name, tasks)
 	for _, p := range problems {
 		if p.Kind == dag.InvalidJobCount {
 			// Empty and over-sized tasks are reported above, on their commands.
@@ -213,7 +213,7 @@ func validateTask(executionName string, t *execution.Task, opts Options, fldPath
 			}
 		}
 		if t.Name != "" && executionName != "" {
-			longest := jobName(executionName, t.Name, n-1)
+			longest := dag.JobName(executionName, t.Name, n-1)
 			if over := len(longest) - maxJobNameLength; over > 0 {
 				allErrs = append(allErrs, field.Invalid(namePath, t.Name, fmt.Sprintf(
 					"job name %q would be %d characters, %d more than the %d allowed: shorten the execution or task name",
@@ -235,11 +235,6 @@ func validateTask(executionName string, t *execution.Task, opts Options, fldPath
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *t.ActiveDeadlineSeconds, "must be greater than zero"))
 	}
 	return allErrs
-}
-
-// jobName is the name of job index of a task; pkg/dag names jobs the same way.
-func jobName(executionName, taskName string, index int) string {
-	return executionName + "." + taskName + "." + strconv.Itoa(index)
 }
 
 func validateVolumes(volumes map[string]execution.Volume, fldPath *field.Path) field.ErrorList {

@@ -1,0 +1,25 @@
+package v1alpha1
+
+import "kubegene.io/kubegene/pkg/dag"
+
+// GraphTasks describes the spec's tasks in the terms of pkg/dag, which holds
+// the one implementation of the workflow semantics. It is the wire types'
+// twin of the internal package's GraphTasks, for clients such as the
+// controller, which never see internal types.
+func GraphTasks(spec *ExecutionSpec) []dag.Task {
+	tasks := make([]dag.Task, len(spec.Tasks))
+	for i := range spec.Tasks {
+		t := &spec.Tasks[i]
+		deps := make([]dag.Dependency, len(t.Dependents))
+		for j, d := range t.Dependents {
+			deps[j] = dag.Dependency{Target: d.Target, Type: dag.DependencyType(d.Type)}
+		}
+		tasks[i] = dag.Task{Name: t.Name, Jobs: len(t.Commands), Dependencies: deps}
+	}
+	return tasks
+}
+
+// BuildGraph builds the dependency graph of an Execution; see dag.Build.
+func BuildGraph(e *Execution) (*dag.Graph, []dag.Problem) {
+	return dag.Build(e.Name, GraphTasks(&e.Spec))
+}
