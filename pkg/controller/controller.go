@@ -40,8 +40,8 @@ import (
 	executionlisters "kubegene.io/kubegene/pkg/generated/listers/execution/v1alpha1"
 )
 
-// executionIndex indexes Jobs by "namespace/execution", so the Jobs of one
-// Execution are found without scanning all Jobs.
+// executionIndex indexes Jobs by the key of their Execution, so the Jobs of
+// one Execution are found without scanning all Jobs.
 const executionIndex = "execution"
 
 // Config is what a Controller needs.
@@ -80,13 +80,13 @@ type Controller struct {
 	jobIndexer       cache.Indexer
 	cachesSynced     []cache.InformerSynced
 
-	queue workqueue.TypedRateLimitingInterface[string]
+	queue workqueue.TypedRateLimitingInterface[cache.ObjectName]
 
 	mu sync.RWMutex
 	// states holds the in-memory state of Executions being run, by key.
-	states map[string]*executionState
+	states map[cache.ObjectName]*executionState
 	// phases is the last phase seen per Execution, for the executions gauge.
-	phases map[string]v1alpha1.ExecutionPhase
+	phases map[cache.ObjectName]v1alpha1.ExecutionPhase
 }
 
 // New creates a controller and its informers; nothing runs until Run.
@@ -102,10 +102,10 @@ func New(cfg Config) (*Controller, error) {
 		now:            cfg.Now,
 		statusInterval: cmp.Or(cfg.StatusInterval, DefaultStatusInterval),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "execution"}),
-		states: make(map[string]*executionState),
-		phases: make(map[string]v1alpha1.ExecutionPhase),
+			workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "execution"}),
+		states: make(map[cache.ObjectName]*executionState),
+		phases: make(map[cache.ObjectName]v1alpha1.ExecutionPhase),
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -166,10 +166,21 @@ func New(cfg Config) (*Controller, error) {
 
 func indexByExecution(obj any) ([]string, error) {
 	job, ok := obj.(*batchv1.Job)
-	if !ok || job.Labels[LabelExecution] == "" {
+	if !ok {
 		return nil, nil
 	}
-	return []string{job.Namespace + "/" + job.Labels[LabelExecution]}, nil
+	key, ok := executionOf(job)
+	if !ok {
+		return nil, nil
+	}
+	return []string{key.String()}, nil
+}
+
+// executionOf is the key of the Execution a Job of ours runs for, by its
+// label; the ownerReference says whether that Execution controls it.
+func executionOf(job *batchv1.Job) (cache.ObjectName, bool) {
+	name := job.Labels[LabelExecution]
+	return cache.NewObjectName(job.Namespace, name), name != ""
 }
 
 func stripManagedFields(obj any) (any, error) {
@@ -232,7 +243,7 @@ func (c *Controller) processNextItem(ctx context.Context) bool {
 }
 
 func (c *Controller) enqueueExecution(obj any) {
-	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	key, err := cache.DeletionHandlingObjectToName(obj)
 	if err != nil {
 		utilruntime.HandleError(fmt.Errorf("getting key of execution: %w", err))
 		return
@@ -244,11 +255,10 @@ func (c *Controller) enqueueExecution(obj any) {
 // run, and queues the Execution. Without a state, the Execution's next sync
 // builds one from the cache, which already holds this event's Job.
 func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
-	executionName := job.Labels[LabelExecution]
-	if executionName == "" {
+	key, ok := executionOf(job)
+	if !ok {
 		return
 	}
-	key := job.Namespace + "/" + executionName
 	outcome, reason, message := outcomeOf(job)
 	if deleted && outcome == jobActive {
 		outcome = jobGone
@@ -266,13 +276,8 @@ func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
 // sync brings one Execution forward: records observed Job outcomes,
 // creates the Jobs that are ready within the parallelism limits, and writes
 // the status if it changed.
-func (c *Controller) sync(ctx context.Context, key string) error {
-	namespace, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Invalid key", "key", key)
-		return nil
-	}
-	e, err := c.executionLister.Executions(namespace).Get(name)
+func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
+	e, err := c.executionLister.Executions(key.Namespace).Get(key.Name)
 	if apierrors.IsNotFound(err) {
 		// Deleted: its Jobs are garbage-collected through their owner
 		// reference; only our memory of it is left to drop.
@@ -290,9 +295,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 		return nil
 	}
 	for _, o := range s.takeInbox() {
-		if s.apply(o) {
-			c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed: %s", o.job, jobFailureMessages(o.job, o.reason, o.message).vertex)
-		}
+		s.apply(o)
 	}
 
 	var errs []error
@@ -301,42 +304,19 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			errs = append(errs, err)
 		}
 	}
+	c.reportFailures(e, s)
 
-	now := c.now()
-	stored := s.stored(e)
-	status := s.status(stored, now)
-	wrote := false
-	if !statusEqual(&status, &stored.Status) {
-		if wait := c.statusWait(s, stored, &status, now); wait > 0 {
-			c.queue.AddAfter(key, wait)
-		} else {
-			err := c.writeStatus(ctx, s, stored, status)
-			if apierrors.IsNotFound(err) {
-				c.forget(key)
-				return nil
-			}
-			if err != nil {
-				errs = append(errs, err)
-			}
-			wrote = err == nil
-		}
+	outcome, err := c.updateStatus(ctx, key, e, s)
+	if apierrors.IsNotFound(err) {
+		c.forget(key)
+		return nil
 	}
-	if wrote && !terminal(stored.Status.Phase) {
-		switch status.Phase {
-		case v1alpha1.PhaseSucceeded:
-			c.recorder.Event(executionRef(e), corev1.EventTypeNormal, EventExecutionSucceeded, MessageSucceeded)
-		case v1alpha1.PhaseFailed:
-			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventExecutionFailed, status.Message)
-		}
-	}
-	// persisted: the cache shows the status, or we just wrote it.
-	persisted := wrote || statusEqual(&status, &e.Status)
-	if persisted {
-		c.setPhase(key, status.Phase)
+	if err != nil {
+		errs = append(errs, err)
 	}
 
 	switch {
-	case persisted && !wrote && terminal(status.Phase) && s.active == 0:
+	case outcome == statusInCache && terminal(s.phase()) && s.active == 0:
 		// Nothing will change any more, and the cache shows it (not just
 		// our write): free the memory. Later syncs see the terminal status
 		// and stop there.
@@ -349,11 +329,73 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	return utilerrors.NewAggregate(errs)
 }
 
+// statusOutcome says where the status the state stands for is after
+// updateStatus.
+type statusOutcome int
+
+const (
+	// statusPending: not stored yet; it waits for the write throttle (the
+	// key is queued for then), for the cache to show our last write, or
+	// for a retry of a failed write.
+	statusPending statusOutcome = iota
+	// statusWritten: this sync wrote it; the cache may not show it yet.
+	statusWritten
+	// statusInCache: the cache shows it, and nothing was written.
+	statusInCache
+)
+
+// updateStatus writes the status the state stands for if it differs from
+// the stored one and the throttle allows, records the Execution's phase for
+// the gauge once it is stored, and the terminal event once it is written.
+func (c *Controller) updateStatus(ctx context.Context, key cache.ObjectName, e *v1alpha1.Execution, s *executionState) (statusOutcome, error) {
+	now := c.now()
+	stored := s.stored(e)
+	status := s.status(stored, now)
+	outcome := statusPending
+	var err error
+	if !statusEqual(&status, &stored.Status) {
+		if wait := c.statusWait(s, stored, &status, now); wait > 0 {
+			c.queue.AddAfter(key, wait)
+		} else if err = c.writeStatus(ctx, s, stored, status); err == nil {
+			outcome = statusWritten
+			c.recordTransition(e, stored.Status.Phase, &status)
+		}
+	}
+	if outcome != statusWritten && statusEqual(&status, &e.Status) {
+		outcome = statusInCache
+	}
+	if outcome != statusPending {
+		c.setPhase(key, status.Phase)
+	}
+	return outcome, err
+}
+
+// recordTransition records the event of a status write that ends the
+// Execution.
+func (c *Controller) recordTransition(e *v1alpha1.Execution, from v1alpha1.ExecutionPhase, to *v1alpha1.ExecutionStatus) {
+	if terminal(from) {
+		return
+	}
+	switch to.Phase {
+	case v1alpha1.PhaseSucceeded:
+		c.recorder.Event(executionRef(e), corev1.EventTypeNormal, EventExecutionSucceeded, MessageSucceeded)
+	case v1alpha1.PhaseFailed:
+		c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventExecutionFailed, to.Message)
+	}
+}
+
+// reportFailures records an event for every job failure not reported yet.
+func (c *Controller) reportFailures(e *v1alpha1.Execution, s *executionState) {
+	for _, f := range s.takeFailures() {
+		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed: %s", s.graph.JobName(f.task, f.index), f.message)
+	}
+}
+
 // stateFor returns the in-memory state of e, building it from the Job cache
 // and the stored status if there is none (first sight, restart, or a new
 // Execution of the same name). It returns nil for an Execution that had
 // finished before this controller first saw it.
-func (c *Controller) stateFor(key string, e *v1alpha1.Execution) *executionState {
+func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *executionState {
 	c.mu.Lock()
 	s := c.states[key]
 	if s != nil && s.uid == e.UID {
@@ -370,7 +412,7 @@ func (c *Controller) stateFor(key string, e *v1alpha1.Execution) *executionState
 	c.states[key] = s
 	c.mu.Unlock()
 
-	objs, err := c.jobIndexer.ByIndex(executionIndex, key)
+	objs, err := c.jobIndexer.ByIndex(executionIndex, key.String())
 	if err != nil {
 		// Only fails for an unknown index name, which is ours.
 		utilruntime.HandleError(fmt.Errorf("listing jobs of execution %s: %w", key, err))
@@ -381,13 +423,11 @@ func (c *Controller) stateFor(key string, e *v1alpha1.Execution) *executionState
 			jobs = append(jobs, job)
 		}
 	}
-	for _, name := range s.rebuild(e, jobs) {
-		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed", name)
-	}
+	s.rebuild(e, jobs)
 	return s
 }
 
-func (c *Controller) dropState(key string, s *executionState) {
+func (c *Controller) dropState(key cache.ObjectName, s *executionState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.states[key] == s {
@@ -396,7 +436,7 @@ func (c *Controller) dropState(key string, s *executionState) {
 }
 
 // forget drops everything known about a deleted Execution.
-func (c *Controller) forget(key string) {
+func (c *Controller) forget(key cache.ObjectName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.states, key)
@@ -407,7 +447,7 @@ func (c *Controller) forget(key string) {
 }
 
 // setPhase keeps the executions gauge up to date.
-func (c *Controller) setPhase(key string, p v1alpha1.ExecutionPhase) {
+func (c *Controller) setPhase(key cache.ObjectName, p v1alpha1.ExecutionPhase) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old, ok := c.phases[key]

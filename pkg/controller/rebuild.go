@@ -8,21 +8,15 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 
-	"kubegene.io/kubegene/apis/execution"
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/dag"
 	"kubegene.io/kubegene/pkg/indexset"
+	"kubegene.io/kubegene/pkg/progress"
 )
 
-// buildGraph builds the Execution's graph with pkg/dag through the internal
-// types' description of it: the wire and internal specs share one memory
-// layout, so the conversion copies nothing.
+// buildGraph builds the Execution's graph with pkg/dag.
 func buildGraph(e *v1alpha1.Execution) (*dag.Graph, error) {
-	var spec execution.ExecutionSpec
-	if err := v1alpha1.Convert_v1alpha1_ExecutionSpec_To_execution_ExecutionSpec(&e.Spec, &spec, nil); err != nil {
-		return nil, fmt.Errorf("converting the spec: %w", err)
-	}
-	g, problems := dag.Build(e.Name, execution.GraphTasks(&spec))
+	g, problems := v1alpha1.BuildGraph(e)
 	if g == nil {
 		msgs := make([]string, len(problems))
 		for i, p := range problems {
@@ -35,26 +29,52 @@ func buildGraph(e *v1alpha1.Execution) (*dag.Graph, error) {
 
 // rebuild fills a new state from the Execution's Jobs (from the cache) and
 // its stored status, after a restart or when the controller first sees the
-// Execution. The Jobs are the truth where they exist; stored succeeded and
-// failed sets stand for Jobs that are gone. It reports the jobs found
-// failed that the stored status did not know yet, for events.
-func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) (newlyFailed []string) {
+// Execution. The Jobs are the truth where they exist; stored outcomes stand
+// for Jobs that are gone. Failures the stored status did not know yet are
+// left for takeFailures, to be reported.
+func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
 	s.startedAt = e.Status.StartedAt.DeepCopy()
 	s.finishedAt = e.Status.FinishedAt.DeepCopy()
 	g, err := buildGraph(e)
 	if err != nil {
 		s.failure = "invalid execution spec: " + err.Error()
-		return nil
+		return
 	}
 	s.graph = g
 	s.tasks = make([]taskState, g.NumTasks())
-	stored := make(map[int]*storedTask, len(e.Status.Tasks))
-	for i := range e.Status.Tasks {
-		if t, ok := g.TaskIndex(e.Status.Tasks[i].Name); ok {
-			stored[t] = parseStoredTask(&e.Status.Tasks[i])
-		}
-	}
 
+	stored := storedProgress(e, g)
+	present := s.recordJobs(jobs)
+	s.recordGoneJobs(stored, present)
+	s.unreported = slices.DeleteFunc(s.unreported, func(f failedJob) bool {
+		return stored[f.task].JobPhase(f.index) == progress.Failed
+	})
+	s.queueReady()
+}
+
+// storedProgress parses the stored status by task index; tasks the spec
+// does not have are ignored.
+func storedProgress(e *v1alpha1.Execution, g *dag.Graph) []*progress.Task {
+	stored := make([]*progress.Task, g.NumTasks())
+	for i := range e.Status.Tasks {
+		ts := &e.Status.Tasks[i]
+		t, ok := g.TaskIndex(ts.Name)
+		if !ok {
+			continue
+		}
+		p := progress.ParseTask(ts.Created, ts.Succeeded, ts.Failed)
+		for _, m := range ts.Messages {
+			p.SetMessage(int(m.Index), m.Message)
+		}
+		stored[t] = &p
+	}
+	return stored
+}
+
+// recordJobs records the outcome of every Job this Execution controls, in
+// spec order so that the first failure named is deterministic, and returns
+// which jobs have a Job, per task.
+func (s *executionState) recordJobs(jobs []*batchv1.Job) []indexset.Set {
 	type found struct {
 		task, index int
 		job         *batchv1.Job
@@ -64,11 +84,10 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) (ne
 		if controllerUID(job) != s.uid {
 			continue
 		}
-		if t, i, ok := g.ParseJobName(job.Name); ok {
+		if t, i, ok := s.graph.ParseJobName(job.Name); ok {
 			owned = append(owned, found{t, i, job})
 		}
 	}
-	// Spec order, so that the first failure named is deterministic.
 	slices.SortFunc(owned, func(a, b found) int {
 		return cmp.Or(cmp.Compare(a.task, b.task), cmp.Compare(a.index, b.index))
 	})
@@ -82,14 +101,16 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) (ne
 			s.markSucceeded(f.task, f.index)
 		case jobFailed:
 			s.markFailed(f.task, f.index, jobFailureMessages(f.job.Name, reason, message))
-			if st := stored[f.task]; st == nil || !st.failed.Has(f.index) {
-				newlyFailed = append(newlyFailed, f.job.Name)
-			}
 		}
 	}
+	return present
+}
 
-	for t := range s.tasks {
-		st := stored[t]
+// recordGoneJobs takes over the stored outcomes of jobs whose Job is gone
+// (deleted by the garbage collector, TTL or a user).
+func (s *executionState) recordGoneJobs(stored []*progress.Task, present []indexset.Set) {
+	g := s.graph
+	for t, st := range stored {
 		if st == nil {
 			continue
 		}
@@ -101,49 +122,28 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) (ne
 				return true
 			})
 		}
-		gone(st.succeeded, func(i int) { s.markSucceeded(t, i) })
-		gone(st.failed, func(i int) {
-			m := st.messages[i]
-			if m == "" {
-				m = messageJobFailed
-			}
-			s.markFailed(t, i, failureMessages{vertex: m, execution: fmt.Sprintf("job %s failed: %s", g.JobName(t, i), m)})
+		gone(st.Succeeded, func(i int) { s.markSucceeded(t, i) })
+		gone(st.Failed, func(i int) {
+			s.markFailed(t, i, jobFailureMessages(g.JobName(t, i), "", st.JobMessage(i)))
 		})
 		// Created, unfinished, and now gone: deleted by someone. Running it
 		// again could run a command twice, so the vertex fails instead.
-		gone(st.created, func(i int) {
-			if !s.tasks[t].finished(i) {
+		gone(st.Created, func(i int) {
+			if !s.tasks[t].Finished(i) {
 				s.markFailed(t, i, deletedMessages(g.JobName(t, i)))
 			}
 		})
 	}
+}
 
-	// The only full scan: which unstarted jobs are ready now.
+// queueReady queues every unstarted job that is ready: the one full scan
+// of the jobs, done once per rebuild.
+func (s *executionState) queueReady() {
 	for t := range s.tasks {
-		for i := 0; i < g.Jobs(t); i++ {
-			if !s.tasks[t].created.Has(i) && g.Ready(s, t, i) {
+		for i := 0; i < s.graph.Jobs(t); i++ {
+			if !s.tasks[t].Created.Has(i) && s.graph.Ready(s, t, i) {
 				s.pushReady(t, readyJob{index: i})
 			}
 		}
 	}
-	return newlyFailed
-}
-
-// storedTask is a task's stored status, parsed.
-type storedTask struct {
-	created, succeeded, failed indexset.Set
-	messages                   map[int]string
-}
-
-func parseStoredTask(ts *v1alpha1.TaskStatus) *storedTask {
-	st := &storedTask{messages: make(map[int]string, len(ts.Messages))}
-	// Stored sets were validated when written; one that does not parse
-	// counts as empty rather than stopping the Execution.
-	st.created, _ = indexset.Parse(ts.Created)
-	st.succeeded, _ = indexset.Parse(ts.Succeeded)
-	st.failed, _ = indexset.Parse(ts.Failed)
-	for _, m := range ts.Messages {
-		st.messages[int(m.Index)] = m.Message
-	}
-	return st
 }

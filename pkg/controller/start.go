@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -95,9 +94,7 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
 		// Retrying cannot help: the vertex, and so the Execution, fails.
 		msg := fmt.Sprintf("creating job %s: %v", name, err)
-		if s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg}) {
-			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventJobFailed, msg)
-		}
+		s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg})
 		return nil
 	default:
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobCreateFailed, "Error creating job %s: %v", name, err)
@@ -121,22 +118,13 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 	}
 	if controllerUID(job) != e.UID {
 		msg := fmt.Sprintf("job %s exists and is not owned by execution %s", name, e.Name)
-		if s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg}) {
-			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, EventJobFailed, msg)
-		}
+		s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg})
 		return nil
 	}
 	s.markCreated(p.task, p.index)
 	c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobAdopted, "Adopted existing job %s", name)
-	c.recordOutcome(e, s, job)
-	return nil
-}
-
-// recordOutcome records what an adopted Job has already done.
-func (c *Controller) recordOutcome(e *v1alpha1.Execution, s *executionState, job *batchv1.Job) {
+	// Record what the adopted Job has already done.
 	outcome, reason, message := outcomeOf(job)
-	o := observation{job: job.Name, owner: e.UID, outcome: outcome, reason: reason, message: message, at: c.now()}
-	if s.apply(o) {
-		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobFailed, "Job %s failed: %s", job.Name, jobFailureMessages(job.Name, reason, message).vertex)
-	}
+	s.apply(observation{job: job.Name, owner: e.UID, outcome: outcome, reason: reason, message: message, at: c.now()})
+	return nil
 }

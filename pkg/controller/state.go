@@ -13,17 +13,15 @@ import (
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/dag"
 	"kubegene.io/kubegene/pkg/indexset"
+	"kubegene.io/kubegene/pkg/progress"
 )
 
 // maxMessagesPerTask bounds the failure messages kept per task, so a task
 // whose 10,000 jobs all fail does not bloat the stored status.
 const maxMessagesPerTask = 10
 
-// Vertex messages the controller writes besides the Jobs' own.
-const (
-	messageJobDeleted = "the job was deleted before it finished"
-	messageJobFailed  = "failed"
-)
+// messageJobDeleted is the vertex message of a Job deleted while it ran.
+const messageJobDeleted = "the job was deleted before it finished"
 
 // observation is one Job event, recorded by an informer handler for the
 // worker that syncs the Execution. Handlers stay cheap and never touch the
@@ -49,21 +47,18 @@ type readyJob struct {
 	via   dag.DependencyType
 }
 
-// taskState is the progress of one task's jobs. succeeded and failed are
-// disjoint subsets of created, so counts give the active jobs in O(1).
+// taskState is the progress of one task's jobs, in the form the server
+// stores and renders it, plus the jobs ready to be created.
 type taskState struct {
-	created, succeeded, failed indexset.Set
-	messages                   map[int]string
+	progress.Task
 	// ready is FIFO: jobs start in the order they became ready.
 	ready []readyJob
 }
 
-func (t *taskState) active() int {
-	return t.created.Count() - t.succeeded.Count() - t.failed.Count()
-}
-
-func (t *taskState) finished(i int) bool {
-	return t.succeeded.Has(i) || t.failed.Has(i)
+// failedJob is a job failure not yet reported in an event.
+type failedJob struct {
+	task, index int
+	message     string
 }
 
 // executionState is the controller's in-memory view of one Execution: the
@@ -82,11 +77,14 @@ type executionState struct {
 	// active counts created jobs that have not finished, over all tasks.
 	active     int
 	succeeded  int
+	failed     int
 	readyCount int
-	// failure is the Execution's message once a job failed; no job starts
-	// after that.
+	// failure is the Execution's message once a job failed (or why the
+	// spec cannot run); no job starts after that.
 	failure               string
 	startedAt, finishedAt *metav1.Time
+	// unreported are the failures recorded since the last takeFailures.
+	unreported []failedJob
 
 	// lastWritten is the Execution as the last status write of this
 	// controller returned it, and writtenAt when that was. The cache may
@@ -122,33 +120,41 @@ func (s *executionState) takeInbox() []observation {
 
 // Succeeded implements dag.State.
 func (s *executionState) Succeeded(task, index int) bool {
-	return s.tasks[task].succeeded.Has(index)
+	return s.tasks[task].Succeeded.Has(index)
 }
 
 // SucceededCount implements dag.State: whole dependencies are checked with
 // this counter, not by looking at every job of the task.
 func (s *executionState) SucceededCount(task int) int {
-	return s.tasks[task].succeeded.Count()
+	return s.tasks[task].Succeeded.Count()
 }
 
 // markCreated records that job i of task t exists.
 func (s *executionState) markCreated(t, i int) bool {
-	if !s.tasks[t].created.Add(i) {
+	if !s.tasks[t].Created.Add(i) {
 		return false
 	}
 	s.active++
 	return true
 }
 
-// markSucceeded records a success without looking at readiness; see succeed.
-func (s *executionState) markSucceeded(t, i int) bool {
-	ts := &s.tasks[t]
-	if ts.finished(i) {
+// markFinished records that job i of task t ended in set, creating it
+// first if need be. It reports false if the job had already finished.
+func (s *executionState) markFinished(t, i int, set *indexset.Set) bool {
+	if s.tasks[t].Finished(i) {
 		return false
 	}
 	s.markCreated(t, i)
-	ts.succeeded.Add(i)
+	set.Add(i)
 	s.active--
+	return true
+}
+
+// markSucceeded records a success without looking at readiness; see succeed.
+func (s *executionState) markSucceeded(t, i int) bool {
+	if !s.markFinished(t, i, &s.tasks[t].Succeeded) {
+		return false
+	}
 	s.succeeded++
 	return true
 }
@@ -174,7 +180,7 @@ type failureMessages struct {
 
 func jobFailureMessages(name, reason, message string) failureMessages {
 	if message == "" {
-		message = cmp.Or(reason, messageJobFailed)
+		message = cmp.Or(reason, progress.MessageJobFailed)
 	}
 	return failureMessages{vertex: message, execution: fmt.Sprintf("job %s failed: %s", name, cmp.Or(reason, message))}
 }
@@ -183,46 +189,49 @@ func deletedMessages(name string) failureMessages {
 	return failureMessages{vertex: messageJobDeleted, execution: fmt.Sprintf("job %s was deleted before it finished", name)}
 }
 
-// markFailed records a failed job; the first failure fails the Execution.
+// markFailed records a failed job, to be reported by takeFailures; the
+// first failure fails the Execution.
 func (s *executionState) markFailed(t, i int, m failureMessages) bool {
 	ts := &s.tasks[t]
-	if ts.finished(i) {
+	if !s.markFinished(t, i, &ts.Failed) {
 		return false
 	}
-	s.markCreated(t, i)
-	ts.failed.Add(i)
-	s.active--
-	if len(ts.messages) < maxMessagesPerTask {
-		if ts.messages == nil {
-			ts.messages = make(map[int]string)
-		}
-		ts.messages[i] = m.vertex
+	s.failed++
+	if len(ts.Messages) < maxMessagesPerTask {
+		ts.SetMessage(i, m.vertex)
 	}
 	if s.failure == "" {
 		s.failure = m.execution
 	}
+	s.unreported = append(s.unreported, failedJob{task: t, index: i, message: m.vertex})
 	return true
+}
+
+// takeFailures returns the failures recorded since the last call.
+func (s *executionState) takeFailures() []failedJob {
+	f := s.unreported
+	s.unreported = nil
+	return f
 }
 
 func (s *executionState) pushReady(t int, r readyJob) {
 	ts := &s.tasks[t]
-	if ts.created.Has(r.index) {
+	if ts.Created.Has(r.index) {
 		return
 	}
 	ts.ready = append(ts.ready, r)
 	s.readyCount++
 }
 
-// apply records one observed Job event. It reports whether the job newly
-// failed, for an event. Events of Jobs this Execution does not control
-// (e.g. of a deleted namesake) are ignored.
-func (s *executionState) apply(o observation) (failed bool) {
+// apply records one observed Job event. Events of Jobs this Execution does
+// not control (e.g. of a deleted namesake) are ignored.
+func (s *executionState) apply(o observation) {
 	if s.graph == nil || o.owner != s.uid {
-		return false
+		return
 	}
 	t, i, ok := s.graph.ParseJobName(o.job)
 	if !ok {
-		return false
+		return
 	}
 	switch o.outcome {
 	case jobActive:
@@ -230,13 +239,12 @@ func (s *executionState) apply(o observation) (failed bool) {
 	case jobSucceeded:
 		s.succeed(t, i, o.at)
 	case jobFailed:
-		return s.markFailed(t, i, jobFailureMessages(o.job, o.reason, o.message))
+		s.markFailed(t, i, jobFailureMessages(o.job, o.reason, o.message))
 	case jobGone:
-		if s.tasks[t].created.Has(i) {
-			return s.markFailed(t, i, deletedMessages(o.job))
+		if s.tasks[t].Created.Has(i) {
+			s.markFailed(t, i, deletedMessages(o.job))
 		}
 	}
-	return false
 }
 
 // pendingJob is a job taken from the ready queue to be created.
@@ -256,7 +264,7 @@ func (s *executionState) freeSlots(e *v1alpha1.Execution) int {
 
 func taskFreeSlots(e *v1alpha1.Execution, ts *taskState, t int) int {
 	if p := e.Spec.Tasks[t].Parallelism; p != nil && *p > 0 {
-		return max(0, int(*p)-ts.active())
+		return max(0, int(*p)-ts.Active())
 	}
 	return int(^uint(0) >> 1)
 }
@@ -277,7 +285,7 @@ func (s *executionState) takeReady(e *v1alpha1.Execution, limit int) []pendingJo
 			r := ts.ready[0]
 			ts.ready = ts.ready[1:]
 			s.readyCount--
-			if ts.created.Has(r.index) {
+			if ts.Created.Has(r.index) {
 				continue // adopted or reported ready twice
 			}
 			todo = append(todo, pendingJob{task: t, readyJob: r})
@@ -318,7 +326,7 @@ func (s *executionState) startable(e *v1alpha1.Execution) bool {
 func (s *executionState) createdCount() int {
 	n := 0
 	for t := range s.tasks {
-		n += s.tasks[t].created.Count()
+		n += s.tasks[t].Created.Count()
 	}
 	return n
 }

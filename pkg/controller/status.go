@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/progress"
 )
 
 // MessageSucceeded is the message of a succeeded Execution, as users of
@@ -28,18 +29,14 @@ func terminal(p v1alpha1.ExecutionPhase) bool {
 	return p == v1alpha1.PhaseSucceeded || p == v1alpha1.PhaseFailed
 }
 
-// phase derives the Execution's phase: a failure is final even while other
-// jobs still run, success needs every job.
+// phase derives the Execution's phase from its job counts by the one phase
+// rule; a spec that does not build a graph cannot run, and has failed.
 func (s *executionState) phase() v1alpha1.ExecutionPhase {
-	switch {
-	case s.failure != "":
+	if s.graph == nil {
 		return v1alpha1.PhaseFailed
-	case s.graph != nil && s.succeeded == s.graph.TotalJobs():
-		return v1alpha1.PhaseSucceeded
-	case s.active > 0 || s.succeeded > 0:
-		return v1alpha1.PhaseRunning
 	}
-	return v1alpha1.PhasePending
+	c := progress.Counts{Jobs: s.graph.TotalJobs(), Running: s.active, Succeeded: s.succeeded, Failed: s.failed}
+	return v1alpha1.ExecutionPhase(c.Phase())
 }
 
 // status is the compact status the state stands for. Timestamps are cut to
@@ -63,16 +60,16 @@ func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha
 	if s.graph != nil {
 		for t := range s.tasks {
 			ts := &s.tasks[t]
-			if ts.created.Count() == 0 {
+			if ts.Created.Count() == 0 {
 				continue
 			}
 			out := v1alpha1.TaskStatus{
 				Name:      s.graph.TaskName(t),
-				Created:   ts.created.String(),
-				Succeeded: ts.succeeded.String(),
-				Failed:    ts.failed.String(),
+				Created:   ts.Created.String(),
+				Succeeded: ts.Succeeded.String(),
+				Failed:    ts.Failed.String(),
 			}
-			for i, m := range ts.messages {
+			for i, m := range ts.Messages {
 				out.Messages = append(out.Messages, v1alpha1.JobMessage{Index: int32(i), Message: m})
 			}
 			slices.SortFunc(out.Messages, func(a, b v1alpha1.JobMessage) int { return cmp.Compare(a.Index, b.Index) })
