@@ -3,7 +3,9 @@
 # with kwok playing the kubelet, plus the execution-apiserver registered
 # through the aggregator.
 #
-#   hack/local-up.sh [up]                 start whatever is not running; returns when ready
+#   hack/local-up.sh [up]                 start whatever is not running; returns when ready:
+#                                         every component serves, and kubectl finds executions
+#                                         in discovery and explains them (aggregated OpenAPI)
 #   hack/local-up.sh down [--clean]       stop every component that has a pid file
 #                                         (--clean also deletes _output/local: data, PKI, logs)
 #   hack/local-up.sh status               each component, its pid and whether it is alive
@@ -24,7 +26,8 @@
 #   SERVICE_CLUSTER_IP_RANGE (10.96.0.0/16): bookkeeping only, nothing connects to them
 #   <COMPONENT>_EXTRA_ARGS                extra flags, e.g. EXECUTION_APISERVER_EXTRA_ARGS="--v=4"
 #                                         (KUBE_APISERVER_EXTRA_ARGS, ETCD_EXTRA_ARGS, ...)
-#   LOCAL_UP_TIMEOUT (120)                seconds to wait for each component
+#   LOCAL_UP_TIMEOUT (120)                seconds to wait for each component and each
+#                                         readiness step (e.g. the execution API in discovery)
 #   LOCAL_UP_STOP_TIMEOUT (20)            seconds between TERM and KILL when stopping
 #
 # Files under _output/local/: logs/NAME.log, pids/NAME.pid, args/NAME.args (the
@@ -305,17 +308,19 @@ stop_component() {
 }
 
 # wait_until NAME DESCRIPTION CMD...: retries CMD until it succeeds, failing
-# early (with the end of the log) when NAME's process has died.
+# early (with the end of the log) when NAME's process has died. On failure
+# it also prints what CMD said the last time.
 wait_until() {
   local name="$1" what="$2"; shift 2
-  local deadline=$((SECONDS + LOCAL_UP_TIMEOUT))
-  until "$@" > /dev/null 2>&1; do
+  local deadline=$((SECONDS + LOCAL_UP_TIMEOUT)) out
+  until out="$("$@" 2>&1)"; do
     if ! component_pid "${name}" > /dev/null; then
       tail -n 30 "${LOG_DIR}/${name}.log" >&2 || true
       die "${name} exited while waiting for ${what} (log: ${LOG_DIR}/${name}.log)"
     fi
     if ((SECONDS >= deadline)); then
       tail -n 30 "${LOG_DIR}/${name}.log" >&2 || true
+      echo "[local-up] the last check said: ${out:-(nothing)}" >&2
       die "timed out after ${LOCAL_UP_TIMEOUT}s waiting for ${what} (log: ${LOG_DIR}/${name}.log)"
     fi
     sleep 0.5
@@ -333,6 +338,27 @@ node_ready() {
 apiservice_available() {
   [[ "$(kubectl_admin get apiservice "${APISERVICE}" \
     -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" == True ]]
+}
+
+# execution_api_usable: what a user does first succeeds: discovery lists
+# executions and `kubectl explain` finds the aggregated OpenAPI of
+# spec.tasks.dependents. Both lag behind the APIService's Available
+# condition by a few seconds. Each check uses a new, empty discovery cache
+# (a client that looked too early must not answer from what it cached).
+execution_api_usable() {
+  local cache out rc=0
+  cache="$(mktemp -d)"
+  if ! out="$(kubectl_admin --cache-dir="${cache}" api-resources --api-group=execution.kubegene.io -o name 2>&1)"; then
+    echo "${out}"
+    rc=1
+  elif ! grep -qx 'executions\.execution\.kubegene\.io' <<< "${out}"; then
+    echo "kubectl api-resources --api-group=execution.kubegene.io does not list executions: ${out:-(no resources)}"
+    rc=1
+  elif ! kubectl_admin --cache-dir="${cache}" explain executions.spec.tasks.dependents > /dev/null; then
+    rc=1
+  fi
+  rm -rf "${cache}"
+  return "${rc}"
 }
 
 # wait_ready NAME: blocks until NAME serves.
@@ -354,7 +380,9 @@ wait_ready() {
     execution-apiserver)
       wait_until execution-apiserver "execution-apiserver /readyz" \
         https_ok "${PKI_DIR}/ca.crt" "https://127.0.0.1:${EXEC_PORT}/readyz"
-      wait_until execution-apiserver "APIService ${APISERVICE} Available" apiservice_available ;;
+      wait_until execution-apiserver "APIService ${APISERVICE} Available" apiservice_available
+      wait_until execution-apiserver "executions in discovery and in kubectl explain (OpenAPI)" \
+        execution_api_usable ;;
   esac
   log "${1} ready"
 }

@@ -8,7 +8,17 @@ set -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${ROOT}"
-CODEGEN_PKG=${CODEGEN_PKG:-$(go list -m -f '{{.Dir}}' k8s.io/code-generator)}
+if [[ -z "${CODEGEN_PKG:-}" ]]; then
+  # `go list -m` prints no directory for a module that is not in the module
+  # cache yet (a fresh clone, an empty GOMODCACHE): download the version
+  # go.mod pins first, then ask where it is.
+  go mod download k8s.io/code-generator
+  CODEGEN_PKG=$(go list -m -f '{{.Dir}}' k8s.io/code-generator)
+fi
+if [[ ! -f "${CODEGEN_PKG}/kube_codegen.sh" ]]; then
+  echo "no kube_codegen.sh in k8s.io/code-generator (at '${CODEGEN_PKG}')" >&2
+  exit 1
+fi
 THIS_PKG="kubegene.io/kubegene"
 
 # shellcheck source=/dev/null

@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/test/e2e/framework"
 )
 
@@ -28,20 +31,18 @@ func TestNamespaceDeletion(t *testing.T) {
 		if r.Success() && r.Stdout == "" {
 			break
 		}
-		var obj framework.Namespace
-		_ = json.Unmarshal([]byte(r.Stdout), &obj)
-		for _, c := range obj.Status.Conditions {
-			if c.Type == "NamespaceDeletionContentFailure" && c.Status == "True" {
-				if failingSince.IsZero() {
-					failingSince = time.Now()
-				}
-				// The namespace controller retries with back-off; a failure
-				// that lasts is not a transient one.
-				if time.Since(failingSince) > 15*time.Second {
-					t.Fatalf("namespace %s cannot be deleted: %s: %s\n"+
-						"(does the execution-apiserver offer protobuf for types without a protobuf encoding? "+
-						"It must leave protobuf out of its negotiated serializer: kubernetes/kubernetes#86666)", ns, c.Reason, c.Message)
-				}
+		obj := &corev1.Namespace{}
+		_ = json.Unmarshal([]byte(r.Stdout), obj)
+		if c := framework.NamespaceCondition(obj, corev1.NamespaceDeletionContentFailure); c != nil && c.Status == corev1.ConditionTrue {
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			// The namespace controller retries with back-off; a failure
+			// that lasts is not a transient one.
+			if time.Since(failingSince) > 15*time.Second {
+				t.Fatalf("namespace %s cannot be deleted: %s: %s\n"+
+					"(does the execution-apiserver offer protobuf for types without a protobuf encoding? "+
+					"It must leave protobuf out of its negotiated serializer: kubernetes/kubernetes#86666)", ns, c.Reason, c.Message)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -51,11 +52,9 @@ func TestNamespaceDeletion(t *testing.T) {
 	}
 	// Its Execution went with it.
 	r := f.Kubectl.Run("get", "--raw", "/apis/execution.kubegene.io/v1alpha1/namespaces/"+ns+"/executions")
-	var list struct {
-		Items []json.RawMessage `json:"items"`
-	}
+	list := &v1alpha1.ExecutionList{}
 	if r.Success() {
-		if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil || len(list.Items) != 0 {
+		if err := json.Unmarshal([]byte(r.Stdout), list); err != nil || len(list.Items) != 0 {
 			t.Errorf("executions left in deleted namespace %s: %s", ns, r.Stdout)
 		}
 	}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/version"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/test/e2e/framework"
 )
 
@@ -32,11 +35,9 @@ func olderKubectl(t *testing.T, built string) string {
 
 func clientMinor(t *testing.T, k *framework.Kubectl) (int, string) {
 	t.Helper()
+	// kubectl's own version output: the client's version.Info and more.
 	var v struct {
-		ClientVersion struct {
-			Minor      string `json:"minor"`
-			GitVersion string `json:"gitVersion"`
-		} `json:"clientVersion"`
+		ClientVersion version.Info `json:"clientVersion"`
 	}
 	r := k.MustRun("version", "--client", "-o", "json")
 	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
@@ -97,14 +98,8 @@ func TestOlderKubectl(t *testing.T) {
 		t.Errorf("row %v", row)
 	}
 
-	var e struct {
-		Status struct {
-			Vertices map[string]struct {
-				Children []string `json:"children"`
-			} `json:"vertices"`
-		} `json:"status"`
-	}
-	old.GetJSON(&e, "get", "execution", "old-client", "-n", ns)
+	e := &v1alpha1.Execution{}
+	old.GetJSON(e, "get", "execution", "old-client", "-n", ns)
 	if got := e.Status.Vertices["old-client.a.1"].Children; !slices.Equal(got, []string{"old-client.b.1"}) {
 		t.Errorf("vertex old-client.a.1 children %v, want [old-client.b.1]", got)
 	}

@@ -100,13 +100,13 @@ func TestTenantsCannotGainThroughExecutions(t *testing.T) {
 		if got := e.Annotations[v1alpha1.CreatedByAnnotation]; got != "alice" {
 			t.Errorf("created-by = %q, want alice", got)
 		}
-		jobs := f.JobsOwnedBy(tenantA, string(e.UID))
+		jobs := f.JobsOwnedBy(tenantA, e.UID)
 		if len(jobs) != 4 {
 			t.Errorf("alice-exec owns %d jobs, want 4", len(jobs))
 		}
 		for _, job := range jobs {
-			if got := job.Metadata.Annotations[v1alpha1.CreatedByAnnotation]; got != "alice" {
-				t.Errorf("job %s created-by = %q, want alice", job.Metadata.Name, got)
+			if got := job.Annotations[v1alpha1.CreatedByAnnotation]; got != "alice" {
+				t.Errorf("job %s created-by = %q, want alice", job.Name, got)
 			}
 		}
 		// Status through the main resource is ignored.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"kubegene.io/kubegene/test/e2e/framework"
@@ -81,13 +82,9 @@ func objectName(t *testing.T, file string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var obj struct {
-		Metadata struct {
-			Name string `json:"name"`
-		} `json:"metadata"`
-	}
-	if err := yaml.Unmarshal(data, &obj); err != nil || obj.Metadata.Name == "" {
+	obj := &metav1.PartialObjectMetadata{}
+	if err := yaml.Unmarshal(data, obj); err != nil || obj.Name == "" {
 		t.Fatalf("%s: no metadata.name (%v)", file, err)
 	}
-	return obj.Metadata.Name
+	return obj.Name
 }

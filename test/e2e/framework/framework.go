@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
@@ -118,7 +122,7 @@ func (f *Framework) DeleteNamespace(name string) {
 		if !found {
 			return
 		}
-		if c := nsCondition(ns, "NamespaceDeletionContentFailure"); c != nil && c.Status == "True" {
+		if c := NamespaceCondition(ns, corev1.NamespaceDeletionContentFailure); c != nil && c.Status == corev1.ConditionTrue {
 			if failingSince.IsZero() {
 				failingSince = time.Now()
 			} else if time.Since(failingSince) > 3*time.Second {
@@ -138,27 +142,8 @@ func (f *Framework) DeleteNamespace(name string) {
 	}
 }
 
-// Namespace is the part of a v1 Namespace the helpers read.
-type Namespace struct {
-	Metadata struct {
-		Name              string `json:"name"`
-		DeletionTimestamp string `json:"deletionTimestamp,omitempty"`
-	} `json:"metadata"`
-	Status struct {
-		Phase      string               `json:"phase"`
-		Conditions []NamespaceCondition `json:"conditions"`
-	} `json:"status"`
-}
-
-// NamespaceCondition is one status condition of a Namespace.
-type NamespaceCondition struct {
-	Type    string `json:"type"`
-	Status  string `json:"status"`
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
-}
-
-func nsCondition(ns *Namespace, typ string) *NamespaceCondition {
+// NamespaceCondition returns the status condition of type typ of ns, or nil.
+func NamespaceCondition(ns *corev1.Namespace, typ corev1.NamespaceConditionType) *corev1.NamespaceCondition {
 	for i := range ns.Status.Conditions {
 		if ns.Status.Conditions[i].Type == typ {
 			return &ns.Status.Conditions[i]
@@ -167,16 +152,16 @@ func nsCondition(ns *Namespace, typ string) *NamespaceCondition {
 	return nil
 }
 
-// namespace reads a namespace; found is false when it does not exist.
-func (f *Framework) namespace(name string) (*Namespace, bool) {
+// namespace reads a namespace; found is false when it does not exist. A
+// namespace that exists but does not decode is logged and returned empty.
+func (f *Framework) namespace(name string) (ns *corev1.Namespace, found bool) {
 	r := f.Kubectl.Run("get", "namespace", name, "-o", "json", "--ignore-not-found")
 	if !r.Success() || strings.TrimSpace(r.Stdout) == "" {
 		return nil, false
 	}
-	ns := &Namespace{}
+	ns = &corev1.Namespace{}
 	if err := json.Unmarshal([]byte(r.Stdout), ns); err != nil {
 		f.T.Logf("decoding namespace %s: %v", name, err)
-		return nil, true
 	}
 	return ns, true
 }
@@ -187,14 +172,15 @@ func (f *Framework) forceFinalize(name string) {
 	if !r.Success() {
 		return
 	}
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(r.Stdout), &obj); err != nil {
+	ns := &corev1.Namespace{}
+	if err := json.Unmarshal([]byte(r.Stdout), ns); err != nil {
 		return
 	}
-	if spec, ok := obj["spec"].(map[string]any); ok {
-		spec["finalizers"] = []any{}
+	ns.Spec.Finalizers = nil
+	body, err := json.Marshal(ns)
+	if err != nil {
+		return
 	}
-	body, _ := json.Marshal(obj)
 	f.Kubectl.Exec(string(body), "replace", "--raw", "/api/v1/namespaces/"+name+"/finalize", "-f", "-")
 }
 
@@ -270,44 +256,14 @@ func (f *Framework) WaitForExecutionPhase(namespace, name string, timeout time.D
 	return e
 }
 
-// Job is the part of a batch/v1 Job the helpers read.
-type Job struct {
-	Metadata struct {
-		Name            string            `json:"name"`
-		Namespace       string            `json:"namespace"`
-		UID             string            `json:"uid"`
-		Labels          map[string]string `json:"labels"`
-		Annotations     map[string]string `json:"annotations"`
-		OwnerReferences []struct {
-			Kind       string `json:"kind"`
-			Name       string `json:"name"`
-			UID        string `json:"uid"`
-			Controller *bool  `json:"controller"`
-		} `json:"ownerReferences"`
-	} `json:"metadata"`
-	Status struct {
-		Active         int     `json:"active"`
-		Succeeded      int     `json:"succeeded"`
-		Failed         int     `json:"failed"`
-		StartTime      *string `json:"startTime"`
-		CompletionTime *string `json:"completionTime"`
-		Conditions     []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-		} `json:"conditions"`
-	} `json:"status"`
-}
-
 // JobsOwnedBy lists the Jobs in namespace whose ownerReferences name uid.
-func (f *Framework) JobsOwnedBy(namespace, uid string) []Job {
+func (f *Framework) JobsOwnedBy(namespace string, uid types.UID) []batchv1.Job {
 	f.T.Helper()
-	var list struct {
-		Items []Job `json:"items"`
-	}
-	f.Kubectl.GetJSON(&list, "get", "jobs", "-n", namespace)
-	var out []Job
+	list := &batchv1.JobList{}
+	f.Kubectl.GetJSON(list, "get", "jobs", "-n", namespace)
+	var out []batchv1.Job
 	for _, j := range list.Items {
-		for _, o := range j.Metadata.OwnerReferences {
+		for _, o := range j.OwnerReferences {
 			if o.UID == uid {
 				out = append(out, j)
 				break
@@ -323,7 +279,7 @@ func (f *Framework) JobsOwnedBy(namespace, uid string) []Job {
 func (f *Framework) DeleteExecution(namespace, name string) {
 	f.T.Helper()
 	r := f.Kubectl.Run("get", "execution", name, "-n", namespace, "-o", "jsonpath={.metadata.uid}", "--ignore-not-found")
-	uid := strings.TrimSpace(r.Stdout)
+	uid := types.UID(strings.TrimSpace(r.Stdout))
 	if !r.Success() || uid == "" {
 		return
 	}
@@ -332,7 +288,7 @@ func (f *Framework) DeleteExecution(namespace, name string) {
 		jobs := f.JobsOwnedBy(namespace, uid)
 		names := make([]string, len(jobs))
 		for i, j := range jobs {
-			names[i] = j.Metadata.Name
+			names[i] = j.Name
 		}
 		return len(jobs) == 0, fmt.Sprintf("jobs left: %v", names)
 	})
@@ -349,23 +305,17 @@ func (f *Framework) ApplyExample(name string) (string, Result) {
 	if err != nil {
 		f.T.Fatal(err)
 	}
-	var obj struct {
-		Kind     string `json:"kind"`
-		Metadata struct {
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
-	}
-	if err := yaml.Unmarshal(data, &obj); err != nil {
+	obj := &metav1.PartialObjectMetadata{}
+	if err := yaml.Unmarshal(data, obj); err != nil {
 		f.T.Fatalf("%s: %v", path, err)
 	}
-	ns := obj.Metadata.Namespace
+	ns := obj.Namespace
 	if ns == "" {
-		ns = "default"
+		ns = metav1.NamespaceDefault
 	}
 	if obj.Kind == "Execution" {
-		f.DeleteExecution(ns, obj.Metadata.Name)
-		f.T.Cleanup(func() { f.DeleteExecution(ns, obj.Metadata.Name) })
+		f.DeleteExecution(ns, obj.Name)
+		f.T.Cleanup(func() { f.DeleteExecution(ns, obj.Name) })
 	}
 	return ns, f.Kubectl.MustRun("apply", "-f", path, "-n", ns)
 }

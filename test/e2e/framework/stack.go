@@ -48,6 +48,10 @@ type Stack struct {
 
 	// started lists the components this run started (and will stop).
 	started []string
+	// setUpStarted is started as set-up left it (teardown empties started).
+	setUpStarted []string
+	// firstLook is what kubectl saw right after set-up (see FirstLook).
+	firstLook FirstLook
 	// logStart is the size of each log when the run began: LogTails shows
 	// only what this run wrote (the logs are appended to across runs).
 	logStart map[string]int64
@@ -123,6 +127,13 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	logf("stack ready in %s (started by this run: %v)", time.Since(start).Round(time.Second), s.started)
+	s.setUpStarted = slices.Clone(s.started)
+	// Before anything else: how soon after set-up the API is usable is
+	// what this records (see FirstLook).
+	s.firstLook = s.lookFirst()
+	logf("first look: kubectl explain executions.spec.tasks.dependents -> exit %d (%s), kubectl api-resources -> exit %d (%s)",
+		s.firstLook.Explain.ExitCode, s.firstLook.Explain.Duration.Round(time.Millisecond),
+		s.firstLook.APIResources.ExitCode, s.firstLook.APIResources.Duration.Round(time.Millisecond))
 	current = s
 
 	code := m.Run()
@@ -348,6 +359,47 @@ func (s *Stack) setUp(lock *os.File) (*watchdog, error) {
 		logf("  done in %s", time.Since(t0).Round(time.Second))
 	}
 	return wd, s.waitAvailable(time.Minute)
+}
+
+// FirstLook is what the built kubectl, as admin and with an empty discovery
+// cache, answered right after Main's set-up returned, before any test ran:
+// the first things a user does once `hack/local-up.sh up` says the stack is
+// ready. Nothing waited or retried in between, so it holds the set-up to its
+// word that "ready" means usable.
+type FirstLook struct {
+	// Explain is `kubectl explain executions.spec.tasks.dependents`.
+	Explain Result
+	// APIResources is `kubectl api-resources --api-group=execution.kubegene.io`,
+	// run right after Explain.
+	APIResources Result
+}
+
+// FirstLook returns what kubectl answered right after set-up (see FirstLook).
+func (s *Stack) FirstLook() FirstLook { return s.firstLook }
+
+// StartedBySetUp lists the components Main's set-up started; empty when it
+// reused a running stack (then FirstLook says nothing about how soon a
+// stack is usable after it starts).
+func (s *Stack) StartedBySetUp() []string { return slices.Clone(s.setUpStarted) }
+
+// lookFirst runs the probes of FirstLook, each with a discovery cache of its
+// own that it removes afterwards: a probe that looked too early must not
+// leave what it saw to the tests.
+func (s *Stack) lookFirst() FirstLook {
+	probe := func(args ...string) Result {
+		dir, err := os.MkdirTemp("", "kubegene-e2e-first-look-")
+		if err != nil {
+			return Result{Args: args, ExitCode: -1, Err: err}
+		}
+		defer os.RemoveAll(dir)
+		k := s.kubectl(nil)
+		k.CacheDir = dir
+		return k.Run(args...)
+	}
+	return FirstLook{
+		Explain:      probe("explain", "executions.spec.tasks.dependents"),
+		APIResources: probe("api-resources", "--api-group=execution.kubegene.io"),
+	}
 }
 
 func (s *Stack) waitAvailable(timeout time.Duration) error {
