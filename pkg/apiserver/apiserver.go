@@ -4,6 +4,7 @@ package apiserver
 
 import (
 	"fmt"
+	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -54,6 +55,12 @@ type CompletedConfig struct {
 
 // Complete fills in the generic server's defaults.
 func (c *Config) Complete() CompletedConfig {
+	buildChain := c.GenericConfig.BuildHandlerChainFunc
+	c.GenericConfig.BuildHandlerChainFunc = func(apiHandler http.Handler, conf *genericapiserver.Config) http.Handler {
+		// Innermost, so that the storage sees what the handlers will
+		// make of its results.
+		return buildChain(executionregistry.WithRepresentation(apiHandler, groupSerializer), conf)
+	}
 	return CompletedConfig{generic: c.GenericConfig.Complete(), registry: c.Registry}
 }
 
@@ -73,7 +80,7 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	group := genericapiserver.NewDefaultAPIGroupInfo(execution.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.NegotiatedSerializer = withoutProtobuf{Codecs}
+	group.NegotiatedSerializer = groupSerializer
 	group.VersionedResourcesStorageMap["v1alpha1"] = map[string]rest.Storage{
 		"executions":        storage.Execution,
 		"executions/status": storage.Status,
@@ -84,6 +91,9 @@ func (c CompletedConfig) New() (*Server, error) {
 	}
 	return &Server{GenericAPIServer: generic}, nil
 }
+
+// groupSerializer encodes the API group's responses.
+var groupSerializer runtime.NegotiatedSerializer = withoutProtobuf{Codecs}
 
 // withoutProtobuf serves the API group as JSON, YAML and CBOR only. Its types
 // have no protobuf encoding; clients such as the namespace controller ask

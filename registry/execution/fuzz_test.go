@@ -43,8 +43,8 @@ func FuzzAdmitAndRender(f *testing.F) {
 			t.Fatalf("valid execution without a graph: %v", problems)
 		}
 		_ = validation.ValidateExecutionStatusUpdate(e, e)
-		r := &renderer{limits: DefaultRenderLimits()}
-		out := r.object(e).(*execution.Execution)
+		r := newRenderer(DefaultRenderLimits())
+		out := r.object(readOne, e).(*execution.Execution)
 		if valid && g.TotalJobs() <= DefaultRenderLimits().MaxVertices && g.NumEdges() <= int64(DefaultRenderLimits().MaxEdges) &&
 			len(out.Status.Vertices) != g.TotalJobs() {
 			t.Fatalf("rendered %d vertices for %d jobs", len(out.Status.Vertices), g.TotalJobs())

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kubegene.io/kubegene/apis/execution"
+	"kubegene.io/kubegene/pkg/dag"
 	"kubegene.io/kubegene/pkg/progress"
 )
 
@@ -20,12 +21,26 @@ type RenderLimits struct {
 	// children together; a `whole` dependency between two large tasks has
 	// the product of their sizes.
 	MaxEdges int
+	// MaxVerticesPerList is the most vertices rendered into one list
+	// response, or into one event of a watch of many Executions; items
+	// past it are served without status.vertices.
+	MaxVerticesPerList int
+	// CacheVertices is the most rendered vertices kept for reuse by later
+	// reads of the same Execution at the same resourceVersion.
+	CacheVertices int
 }
 
 // DefaultRenderLimits are the limits used unless the server is told otherwise.
 func DefaultRenderLimits() RenderLimits {
-	return RenderLimits{MaxVertices: 5000, MaxEdges: 50000}
+	return RenderLimits{MaxVertices: 5000, MaxEdges: 50000, MaxVerticesPerList: 20000, CacheVertices: 100000}
 }
+
+// Reasons of a VerticesRendered=False condition.
+const (
+	reasonTooLarge        = "TooLarge"
+	reasonOverListBudget  = "OverListBudget"
+	verticesElsewhereHint = "GET the execution by name, or read its graph subresource (?level=task for a summary)"
+)
 
 // progressOf reads the compact stored status, by task name.
 func progressOf(status *execution.ExecutionStatus) map[string]*progress.Task {
@@ -48,9 +63,9 @@ func stripRendered(status *execution.ExecutionStatus) {
 	meta.RemoveStatusCondition(&status.Conditions, execution.ConditionVerticesRendered)
 }
 
-// render fills status.vertices of e from its spec and stored progress. e
-// must be the caller's own copy: objects read from storage may be shared
-// with the watch cache and other readers.
+// render fills status.vertices of e from its spec and stored progress, as
+// a GET does. e must be the caller's own copy: objects read from storage may
+// be shared with the watch cache and other readers.
 func render(e *execution.Execution, limits RenderLimits) {
 	stripRendered(&e.Status)
 	g, _ := execution.BuildGraph(e)
@@ -58,20 +73,40 @@ func render(e *execution.Execution, limits RenderLimits) {
 		// Stored specs were validated; nothing to render for one that is not.
 		return
 	}
-	if jobs, edges := g.TotalJobs(), g.NumEdges(); jobs > limits.MaxVertices || edges > int64(limits.MaxEdges) {
-		// Conditions may be shared with the cache: build a new slice.
-		e.Status.Conditions = slices.Clone(e.Status.Conditions)
-		meta.SetStatusCondition(&e.Status.Conditions, metav1.Condition{
-			Type:   execution.ConditionVerticesRendered,
-			Status: metav1.ConditionFalse,
-			Reason: "TooLarge",
-			Message: fmt.Sprintf("status.vertices is omitted: the execution has %d jobs and %d dependency edges, more than the %d jobs or %d edges the server renders; read the graph subresource (?level=task for a summary)",
-				jobs, edges, limits.MaxVertices, limits.MaxEdges),
-			ObservedGeneration: e.Generation,
-			LastTransitionTime: e.CreationTimestamp,
-		})
-		return
+	if !omitTooLarge(e, g, limits) {
+		e.Status.Vertices = renderVertices(e, g)
 	}
+}
+
+// omitTooLarge marks e as served without vertices if its graph is over
+// limits, and reports whether it is.
+func omitTooLarge(e *execution.Execution, g *dag.Graph, limits RenderLimits) bool {
+	jobs, edges := g.TotalJobs(), g.NumEdges()
+	if jobs <= limits.MaxVertices && edges <= int64(limits.MaxEdges) {
+		return false
+	}
+	omitVertices(e, reasonTooLarge, fmt.Sprintf("status.vertices is omitted: the execution has %d jobs and %d dependency edges, more than the %d jobs or %d edges the server renders; read the graph subresource (?level=task for a summary)",
+		jobs, edges, limits.MaxVertices, limits.MaxEdges))
+	return true
+}
+
+// omitVertices says in e's conditions why its status.vertices is empty.
+func omitVertices(e *execution.Execution, reason, message string) {
+	// Conditions may be shared with the cache: build a new slice.
+	e.Status.Conditions = slices.Clone(e.Status.Conditions)
+	meta.SetStatusCondition(&e.Status.Conditions, metav1.Condition{
+		Type:               execution.ConditionVerticesRendered,
+		Status:             metav1.ConditionFalse,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: e.Generation,
+		LastTransitionTime: e.CreationTimestamp,
+	})
+}
+
+// renderVertices computes every job's vertex: its phase and message from
+// the stored progress, its children from the graph.
+func renderVertices(e *execution.Execution, g *dag.Graph) map[string]execution.Vertex {
 	stored := progressOf(&e.Status)
 	vertices := make(map[string]execution.Vertex, g.TotalJobs())
 	for t := 0; t < g.NumTasks(); t++ {
@@ -89,7 +124,7 @@ func render(e *execution.Execution, limits RenderLimits) {
 			vertices[name] = v
 		}
 	}
-	e.Status.Vertices = vertices
+	return vertices
 }
 
 // progressSummary counts succeeded and total jobs, for the table.

@@ -175,9 +175,9 @@ func TestRenderOmitsVerticesAboveLimits(t *testing.T) {
 func TestRendererNeverMutatesItsInput(t *testing.T) {
 	e := loadExample(t, "exec-whole")
 	succeededEverywhere(e)
-	r := &renderer{limits: DefaultRenderLimits()}
+	r := newRenderer(DefaultRenderLimits())
 	before := e.DeepCopy()
-	out := r.object(e).(*execution.Execution)
+	out := r.object(readOne, e).(*execution.Execution)
 	if !reflect.DeepEqual(e, before) {
 		t.Fatal("render mutated the stored object")
 	}
@@ -185,7 +185,7 @@ func TestRendererNeverMutatesItsInput(t *testing.T) {
 		t.Fatalf("rendered %d vertices, want 4", len(out.Status.Vertices))
 	}
 	list := &execution.ExecutionList{Items: []execution.Execution{*e}}
-	renderedList := r.object(list).(*execution.ExecutionList)
+	renderedList := r.object(readMany, list).(*execution.ExecutionList)
 	if list.Items[0].Status.Vertices != nil || len(renderedList.Items[0].Status.Vertices) != 4 {
 		t.Fatal("list rendering must fill a copy and leave the input alone")
 	}

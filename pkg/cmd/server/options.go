@@ -80,6 +80,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Most jobs for which status.vertices is rendered on read; larger Executions are read through the graph subresource.")
 	fs.IntVar(&o.Registry.Render.MaxEdges, "max-rendered-edges", o.Registry.Render.MaxEdges,
 		"Most parent-child entries rendered in status.vertices.")
+	fs.IntVar(&o.Registry.Render.MaxVerticesPerList, "max-rendered-vertices-per-list", o.Registry.Render.MaxVerticesPerList,
+		"Most vertices rendered into one list response or one event of a watch of many Executions; later items are served without status.vertices.")
+	fs.IntVar(&o.Registry.Render.CacheVertices, "rendered-vertices-cache-size", o.Registry.Render.CacheVertices,
+		"Most rendered vertices kept to answer later reads of the same Execution at the same resourceVersion.")
 	fs.Int64Var(&o.Registry.Graph.MaxJobEdges, "max-graph-job-edges", o.Registry.Graph.MaxJobEdges,
 		"Most job-level edges the graph subresource serves; larger graphs are served with ?level=task.")
 }
@@ -102,7 +106,7 @@ func (o *Options) Validate() error {
 	if o.Registry.Validation.MaxCommandLength < 1 {
 		errs = append(errs, fmt.Errorf("--max-command-length must be at least 1"))
 	}
-	if o.Registry.Render.MaxVertices < 0 || o.Registry.Render.MaxEdges < 0 || o.Registry.Graph.MaxJobEdges < 0 {
+	if r := o.Registry.Render; r.MaxVertices < 0 || r.MaxEdges < 0 || r.MaxVerticesPerList < 0 || r.CacheVertices < 0 || o.Registry.Graph.MaxJobEdges < 0 {
 		errs = append(errs, fmt.Errorf("render and graph limits may not be negative"))
 	}
 	errs = append(errs, o.Controller.Validate()...)
