@@ -80,7 +80,10 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	group := genericapiserver.NewDefaultAPIGroupInfo(execution.GroupName, Scheme, metav1.ParameterCodec, Codecs)
-	group.NegotiatedSerializer = groupSerializer
+	// The default group info's codecs encode lists item by item into the
+	// response (streaming collection encoding), so a large list is never
+	// held encoded in memory; keep them, less protobuf.
+	group.NegotiatedSerializer = withoutProtobuf{group.NegotiatedSerializer}
 	group.VersionedResourcesStorageMap["v1alpha1"] = map[string]rest.Storage{
 		"executions":        storage.Execution,
 		"executions/status": storage.Status,
@@ -92,7 +95,8 @@ func (c CompletedConfig) New() (*Server, error) {
 	return &Server{GenericAPIServer: generic}, nil
 }
 
-// groupSerializer encodes the API group's responses.
+// groupSerializer offers the media types the API group serves, for
+// negotiating a response's representation before the handlers do.
 var groupSerializer runtime.NegotiatedSerializer = withoutProtobuf{Codecs}
 
 // withoutProtobuf serves the API group as JSON, YAML and CBOR only. Its types

@@ -163,7 +163,7 @@ func (w *ctlJobCompletions) wait(b *testing.B, names []string, timeout time.Dura
 // ctlBenchClients are admin clients with the controller's own client limits
 // (--kube-api-qps 100, --kube-api-burst 200), so the level loop gets no
 // more API throughput than the controller.
-func ctlBenchClients(b *testing.B, s *framework.Stack) (kubernetes.Interface, versioned.Interface) {
+func ctlBenchClients(b testing.TB, s *framework.Stack) (kubernetes.Interface, versioned.Interface) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", s.AdminKubeconfig)
 	if err != nil {
 		b.Fatal(err)

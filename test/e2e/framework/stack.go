@@ -620,6 +620,35 @@ func (s *Stack) Start(t testing.TB, component string) {
 	}
 }
 
+// RestartWithFlags restarts one component with extra flags added to its
+// defaults (hack/local-up.sh's <COMPONENT>_EXTRA_ARGS), e.g.
+// RestartWithFlags(b, "execution-apiserver", "--enable-controller=false"),
+// and registers a cleanup that restarts it with its defaults.
+func (s *Stack) RestartWithFlags(t testing.TB, component, flags string) {
+	t.Helper()
+	s.restartWithFlags(t, component, flags)
+	t.Cleanup(func() { s.restartWithFlags(t, component, "") })
+}
+
+func (s *Stack) restartWithFlags(t testing.TB, component, flags string) {
+	t.Helper()
+	if out, err := s.script(nil, "hack/local-up.sh", "stop", component); err != nil {
+		t.Fatalf("hack/local-up.sh stop %s: %v\n%s", component, err, out)
+	}
+	// Without recorded flags, start builds them anew, with the extra ones.
+	if err := os.Remove(filepath.Join(s.LocalDir, "args", component+".args")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	extra := strings.ToUpper(strings.ReplaceAll(component, "-", "_")) + "_EXTRA_ARGS=" + flags
+	if out, err := s.script([]string{extra}, "hack/local-up.sh", "start", component); err != nil {
+		t.Fatalf("hack/local-up.sh start %s with %q: %v\n%s\n%s", component, flags, err, out, s.LogTail(component, 40))
+	}
+	if err := s.waitAvailable(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("restarted %s with extra flags %q", component, flags)
+}
+
 // Path is a path in the checkout, e.g. Path("artifacts/examples/exec-whole.yaml").
 func (s *Stack) Path(rel string) string { return filepath.Join(s.Root, filepath.FromSlash(rel)) }
 
