@@ -136,8 +136,7 @@ func (r *renderer) execution(e *execution.Execution, budget *int) *execution.Exe
 			r.omitOverBudget(&out)
 			return &out
 		}
-		r.reused.Add(1)
-		vertexRenders.WithLabelValues(renderReused).Inc()
+		r.countReused()
 	}
 	if budget != nil {
 		*budget -= len(vertices)
@@ -153,16 +152,27 @@ func (r *renderer) renderOnce(key renderKey, e *execution.Execution, g *dag.Grap
 		r.countRendered()
 		return renderVertices(e, g)
 	}
+	rendered := false
 	v, _, _ := r.inflight.Do(string(key.uid)+"/"+key.resourceVersion, func() (any, error) {
 		if vertices, ok := r.cache.get(key); ok {
 			return vertices, nil // rendered by a reader that just finished
 		}
 		vertices := renderVertices(e, g)
+		rendered = true
 		r.countRendered()
 		r.cache.add(key, vertices)
 		return vertices, nil
 	})
+	if !rendered {
+		// Another reader's render, shared while it ran or just after.
+		r.countReused()
+	}
 	return v.(map[string]execution.Vertex)
+}
+
+func (r *renderer) countReused() {
+	r.reused.Add(1)
+	vertexRenders.WithLabelValues(renderReused).Inc()
 }
 
 func (r *renderer) countRendered() {
