@@ -35,7 +35,25 @@ type ExecutionSpec struct {
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 	// Parallelism caps how many Jobs of the Execution run at once. Unset means no cap.
 	Parallelism *int64 `json:"parallelism,omitempty"`
+	// Suspend stops the creation of new Jobs while true; see v1alpha1.
+	Suspend *bool `json:"suspend,omitempty"`
+	// FailurePolicy says what a failed job stops; see v1alpha1.
+	FailurePolicy FailurePolicy `json:"failurePolicy,omitempty"`
+	// ActiveDeadlineSeconds bounds the Execution's run; see v1alpha1.
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+	// TTLSecondsAfterFinished deletes a finished Execution; see v1alpha1.
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 }
+
+// FailurePolicy says what the failure of a job stops.
+type FailurePolicy string
+
+const (
+	// FailFast stops the Execution at its first failed job.
+	FailFast FailurePolicy = "FailFast"
+	// ContinueIndependent runs every job that does not depend on a failed one.
+	ContinueIndependent FailurePolicy = "ContinueIndependent"
+)
 
 // CreatedByAnnotation records the user who created an Execution; see v1alpha1.
 const CreatedByAnnotation = "execution.kubegene.io/created-by"
@@ -139,6 +157,8 @@ const (
 	ConditionComplete = "Complete"
 	// ConditionFailed is True once a job has failed.
 	ConditionFailed = "Failed"
+	// ConditionSuspended is True while spec.suspend holds new Jobs back.
+	ConditionSuspended = "Suspended"
 	// ConditionVerticesRendered is False when status.vertices was left out
 	// because the Execution has more jobs than the server renders.
 	ConditionVerticesRendered = "VerticesRendered"

@@ -287,6 +287,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		return fmt.Errorf("getting execution %s from cache: %w", key, err)
 	}
+	if deleted, err := c.expireFinished(ctx, key, e); deleted || err != nil {
+		return err
+	}
 
 	s := c.stateFor(key, e)
 	if s == nil {
@@ -297,9 +300,15 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	for _, o := range s.takeInbox() {
 		s.apply(o)
 	}
+	s.suspended = suspended(e)
 
 	var errs []error
-	if s.failure == "" && e.DeletionTimestamp == nil && s.readyCount > 0 {
+	if left, err := c.enforceDeadline(ctx, e, s); err != nil {
+		errs = append(errs, err)
+	} else if left > 0 {
+		c.queue.AddAfter(key, left)
+	}
+	if !s.stopped() && !suspended(e) && e.DeletionTimestamp == nil && s.readyCount > 0 {
 		if err := c.startReady(ctx, e, s); err != nil {
 			errs = append(errs, err)
 		}
@@ -358,7 +367,7 @@ func (c *Controller) updateStatus(ctx context.Context, key cache.ObjectName, e *
 			c.queue.AddAfter(key, wait)
 		} else if err = c.writeStatus(ctx, s, stored, status); err == nil {
 			outcome = statusWritten
-			c.recordTransition(e, stored.Status.Phase, &status)
+			c.recordTransition(e, &stored.Status, &status)
 		}
 	}
 	if outcome != statusWritten && statusEqual(&status, &e.Status) {
@@ -370,10 +379,19 @@ func (c *Controller) updateStatus(ctx context.Context, key cache.ObjectName, e *
 	return outcome, err
 }
 
-// recordTransition records the event of a status write that ends the
-// Execution.
-func (c *Controller) recordTransition(e *v1alpha1.Execution, from v1alpha1.ExecutionPhase, to *v1alpha1.ExecutionStatus) {
-	if terminal(from) {
+// recordTransition records the events of a status write: a suspension or
+// resumption, or the end of the Execution.
+func (c *Controller) recordTransition(e *v1alpha1.Execution, from *v1alpha1.ExecutionStatus, to *v1alpha1.ExecutionStatus) {
+	was := meta.FindStatusCondition(from.Conditions, v1alpha1.ConditionSuspended)
+	if now := meta.FindStatusCondition(to.Conditions, v1alpha1.ConditionSuspended); now != nil && (was == nil || was.Status != now.Status) {
+		switch {
+		case now.Status == metav1.ConditionTrue:
+			c.recorder.Event(executionRef(e), corev1.EventTypeNormal, reasonSuspended, "Suspended: no new job starts until spec.suspend is false")
+		case now.Reason == reasonResumed && !terminal(to.Phase):
+			c.recorder.Event(executionRef(e), corev1.EventTypeNormal, reasonResumed, "Resumed: new jobs start as their dependencies succeed")
+		}
+	}
+	if terminal(from.Phase) {
 		return
 	}
 	switch to.Phase {

@@ -35,6 +35,7 @@ func buildGraph(e *v1alpha1.Execution) (*dag.Graph, error) {
 func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
 	s.startedAt = e.Status.StartedAt.DeepCopy()
 	s.finishedAt = e.Status.FinishedAt.DeepCopy()
+	s.policy = e.Spec.FailurePolicy
 	g, err := buildGraph(e)
 	if err != nil {
 		s.failure = "invalid execution spec: " + err.Error()

@@ -38,7 +38,7 @@ func (c *Controller) startReady(ctx context.Context, e *v1alpha1.Execution, s *e
 	for start := 0; start < len(todo); {
 		batch := todo[start:min(start+max(s.createBatch, 1), len(todo))]
 		start += len(batch)
-		if s.failure != "" {
+		if s.stopped() {
 			// A job failed meanwhile: nothing new starts.
 			retry = append(retry, batch...)
 			retry = append(retry, todo[start:]...)

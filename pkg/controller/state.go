@@ -20,8 +20,12 @@ import (
 // whose 10,000 jobs all fail does not bloat the stored status.
 const maxMessagesPerTask = 10
 
-// messageJobDeleted is the vertex message of a Job deleted while it ran.
-const messageJobDeleted = "the job was deleted before it finished"
+// Vertex messages of Jobs deleted while they ran: by someone, or by the
+// controller at the Execution's deadline.
+const (
+	messageJobDeleted        = "the job was deleted before it finished"
+	messageDeletedAtDeadline = "the job was deleted at the execution's active deadline"
+)
 
 // observation is one Job event, recorded by an informer handler for the
 // worker that syncs the Execution. Handlers stay cheap and never touch the
@@ -80,8 +84,15 @@ type executionState struct {
 	failed     int
 	readyCount int
 	// failure is the Execution's message once a job failed (or why the
-	// spec cannot run); no job starts after that.
-	failure               string
+	// spec cannot run); under FailFast no job starts after that.
+	failure string
+	// policy is the Execution's failure policy.
+	policy v1alpha1.FailurePolicy
+	// deadline says how the Execution overran spec.activeDeadlineSeconds;
+	// no job starts after that.
+	deadline string
+	// suspended is spec.suspend as of the latest read of the Execution.
+	suspended             bool
 	startedAt, finishedAt *metav1.Time
 	// unreported are the failures recorded since the last takeFailures.
 	unreported []failedJob
@@ -241,7 +252,11 @@ func (s *executionState) apply(o observation) {
 	case jobFailed:
 		s.markFailed(t, i, jobFailureMessages(o.job, o.reason, o.message))
 	case jobGone:
-		if s.tasks[t].Created.Has(i) {
+		switch {
+		case !s.tasks[t].Created.Has(i):
+		case s.deadline != "":
+			s.markFailed(t, i, failureMessages{vertex: messageDeletedAtDeadline, execution: s.deadline})
+		default:
 			s.markFailed(t, i, deletedMessages(o.job))
 		}
 	}
@@ -311,7 +326,7 @@ func (s *executionState) returnReady(jobs []pendingJob) {
 
 // startable reports whether a ready job could be created now.
 func (s *executionState) startable(e *v1alpha1.Execution) bool {
-	if s.readyCount == 0 || s.failure != "" || s.freeSlots(e) == 0 {
+	if s.readyCount == 0 || s.stopped() || suspended(e) || s.freeSlots(e) == 0 {
 		return false
 	}
 	for t := range s.tasks {

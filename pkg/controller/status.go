@@ -32,8 +32,12 @@ func terminal(p v1alpha1.ExecutionPhase) bool {
 // phase derives the Execution's phase from its job counts by the one phase
 // rule; a spec that does not build a graph cannot run, and has failed.
 func (s *executionState) phase() v1alpha1.ExecutionPhase {
-	if s.graph == nil {
+	if s.graph == nil || s.deadline != "" {
 		return v1alpha1.PhaseFailed
+	}
+	if s.continuesPastFailures() && s.failed > 0 && (s.active > 0 || s.readyCount > 0) {
+		// Failures so far, and jobs that do not depend on them still run.
+		return v1alpha1.PhaseRunning
 	}
 	c := progress.Counts{Jobs: s.graph.TotalJobs(), Running: s.active, Succeeded: s.succeeded, Failed: s.failed}
 	return v1alpha1.ExecutionPhase(c.Phase())
@@ -90,13 +94,51 @@ func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha
 			Message: MessageSucceeded, ObservedGeneration: base.Generation, LastTransitionTime: stamp,
 		})
 	case v1alpha1.PhaseFailed:
-		st.Message = s.failure
+		reason, message := s.failureSummary()
+		st.Message = message
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: v1alpha1.ConditionFailed, Status: metav1.ConditionTrue, Reason: reasonJobFailed,
-			Message: s.failure, ObservedGeneration: base.Generation, LastTransitionTime: stamp,
+			Type: v1alpha1.ConditionFailed, Status: metav1.ConditionTrue, Reason: reason,
+			Message: message, ObservedGeneration: base.Generation, LastTransitionTime: stamp,
 		})
+	default:
+		switch {
+		case s.suspended:
+			st.Message = fmt.Sprintf("suspended: no new job starts until spec.suspend is false; %d running", s.active)
+		case s.failed > 0:
+			st.Message = fmt.Sprintf("%d failed so far; the jobs that do not depend on a failed job go on", s.failed)
+		}
 	}
+	s.setSuspendedCondition(&st, phase, base.Generation, stamp)
 	return st
+}
+
+// failureSummary is the reason and message of a failed Execution.
+func (s *executionState) failureSummary() (reason, message string) {
+	switch {
+	case s.deadline != "":
+		return reasonDeadlineExceeded, s.deadline
+	case s.continuesPastFailures() && s.failed > 0:
+		return reasonJobFailed, s.failedJobsMessage()
+	}
+	return reasonJobFailed, s.failure
+}
+
+// setSuspendedCondition says whether spec.suspend holds new Jobs back;
+// once it was said, the condition stays, False after a resume.
+func (s *executionState) setSuspendedCondition(st *v1alpha1.ExecutionStatus, phase v1alpha1.ExecutionPhase, generation int64, stamp metav1.Time) {
+	cond := metav1.Condition{Type: v1alpha1.ConditionSuspended, ObservedGeneration: generation, LastTransitionTime: stamp}
+	switch {
+	case s.suspended && !terminal(phase):
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionTrue, reasonSuspended, "spec.suspend is true: no new job starts; running jobs finish"
+	case meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionSuspended) != nil:
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, reasonResumed, "new jobs start as their dependencies succeed"
+		if terminal(phase) {
+			cond.Message = "the execution has finished"
+		}
+	default:
+		return
+	}
+	meta.SetStatusCondition(&st.Conditions, cond)
 }
 
 // statusEqual compares what the controller writes, ignoring what the
@@ -172,6 +214,7 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 			if fresh.UID != base.UID {
 				return apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
 			}
+			s.suspended = suspended(fresh)
 			status = s.status(fresh, c.now())
 			updated, err = update(fresh)
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -77,6 +78,10 @@ func (executionStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.
 	newE, oldE := obj.(*execution.Execution), old.(*execution.Execution)
 	newE.Status = oldE.Status
 	newE.Generation = oldE.Generation
+	if !apiequality.Semantic.DeepEqual(newE.Spec, oldE.Spec) {
+		// spec.suspend changed (validation refuses any other change).
+		newE.Generation++
+	}
 	keepCreator(newE, oldE)
 }
 

@@ -21,6 +21,7 @@ var columns = []metav1.TableColumnDefinition{
 	{Name: "Progress", Type: "string", Description: "Succeeded jobs out of all jobs."},
 	{Name: "Age", Type: "string", Description: "Time since the execution was created."},
 	{Name: "Tasks", Type: "integer", Priority: 1, Description: "Number of tasks."},
+	{Name: "Suspended", Type: "boolean", Priority: 1, Description: "Whether spec.suspend holds new Jobs back."},
 	{Name: "Message", Type: "string", Priority: 1, Description: "Summary of the execution's state."},
 }
 
@@ -35,7 +36,8 @@ func (tableConvertor) ConvertToTable(ctx context.Context, obj runtime.Object, ta
 			return nil, fmt.Errorf("cannot print %T as an execution", obj)
 		}
 		succeeded, total := progressSummary(e)
-		return []interface{}{name, string(e.Status.Phase), fmt.Sprintf("%d/%d", succeeded, total), age, int64(len(e.Spec.Tasks)), e.Status.Message}, nil
+		suspended := e.Spec.Suspend != nil && *e.Spec.Suspend
+		return []interface{}{name, string(e.Status.Phase), fmt.Sprintf("%d/%d", succeeded, total), age, int64(len(e.Spec.Tasks)), suspended, e.Status.Message}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func TestSeedExamplesApply(t *testing.T) {
 	t.Run("get -o wide", func(t *testing.T) {
 		k := f.Kubectl.For(t)
 		table := mustTable(t, k.MustRun("get", "executions", "-n", "default", "-o", "wide").Stdout)
-		if want := []string{"NAME", "PHASE", "PROGRESS", "AGE", "TASKS", "MESSAGE"}; !slices.Equal(table.Columns, want) {
+		if want := []string{"NAME", "PHASE", "PROGRESS", "AGE", "TASKS", "SUSPENDED", "MESSAGE"}; !slices.Equal(table.Columns, want) {
 			t.Errorf("columns %v, want %v", table.Columns, want)
 		}
 		for _, name := range seed.Examples {

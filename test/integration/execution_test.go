@@ -205,17 +205,17 @@ func assertTable(t *testing.T, ts *testServer) {
 	for _, c := range table.ColumnDefinitions {
 		cols = append(cols, fmt.Sprintf("%s/%d", c.Name, c.Priority))
 	}
-	if want := []string{"Name/0", "Phase/0", "Progress/0", "Age/0", "Tasks/1", "Message/1"}; !reflect.DeepEqual(cols, want) {
+	if want := []string{"Name/0", "Phase/0", "Progress/0", "Age/0", "Tasks/1", "Suspended/1", "Message/1"}; !reflect.DeepEqual(cols, want) {
 		t.Errorf("columns %v, want %v", cols, want)
 	}
 	rows := map[string]string{}
 	for _, r := range table.Rows {
-		rows[r.Cells[0].(string)] = fmt.Sprintf("%v %v %v %v", r.Cells[1], r.Cells[2], r.Cells[4], r.Cells[5])
+		rows[r.Cells[0].(string)] = fmt.Sprintf("%v %v %v %v %v", r.Cells[1], r.Cells[2], r.Cells[4], r.Cells[5], r.Cells[6])
 	}
 	want := map[string]string{
-		"exec-whole":   "Succeeded 4/4 2 execution has run successfully",
-		"exec-iterate": "Pending 0/4 2 ",
-		"exec-volume":  "Pending 0/4 2 ",
+		"exec-whole":   "Succeeded 4/4 2 false execution has run successfully",
+		"exec-iterate": "Pending 0/4 2 false ",
+		"exec-volume":  "Pending 0/4 2 false ",
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("rows %v, want %v", rows, want)

@@ -21,3 +21,11 @@ func SetDefaults_Dependent(obj *Dependent) {
 		obj.Type = DependTypeWhole
 	}
 }
+
+// SetDefaults_ExecutionSpec makes FailFast the failure policy, the behaviour
+// of Executions written before there was a choice.
+func SetDefaults_ExecutionSpec(obj *ExecutionSpec) {
+	if obj.FailurePolicy == "" {
+		obj.FailurePolicy = FailFast
+	}
+}

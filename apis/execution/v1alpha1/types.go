@@ -44,7 +44,40 @@ type ExecutionSpec struct {
 	// Parallelism caps how many Jobs of the Execution run at once. Unset means no cap.
 	// +optional
 	Parallelism *int64 `json:"parallelism,omitempty"`
+	// Suspend, while true, stops the creation of new Jobs: Jobs already
+	// running finish, and the Execution goes on when it is set back to false.
+	// It is the one field of the spec that may change after creation.
+	// +optional
+	Suspend *bool `json:"suspend,omitempty"`
+	// FailurePolicy says what the failure of a job stops. FailFast (the
+	// default): no new Job starts once a job has failed, and the Execution
+	// fails. ContinueIndependent: every job that does not depend, directly or
+	// not, on a failed job still runs; the Execution fails once nothing else
+	// can run.
+	// +optional
+	FailurePolicy FailurePolicy `json:"failurePolicy,omitempty"`
+	// ActiveDeadlineSeconds bounds the Execution's run, counted from the
+	// creation of its first Job (status.startedAt), time spent suspended
+	// included: at the deadline no new Job starts, running Jobs are deleted
+	// and the Execution fails with reason DeadlineExceeded. Unset means no
+	// bound.
+	// +optional
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+	// TTLSecondsAfterFinished deletes the Execution, and with it its Jobs,
+	// that many seconds after it succeeded or failed. Unset means never.
+	// +optional
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
 }
+
+// FailurePolicy says what the failure of a job stops.
+type FailurePolicy string
+
+const (
+	// FailFast stops the Execution at its first failed job.
+	FailFast FailurePolicy = "FailFast"
+	// ContinueIndependent runs every job that does not depend on a failed one.
+	ContinueIndependent FailurePolicy = "ContinueIndependent"
+)
 
 // CreatedByAnnotation records the user who created an Execution. The server
 // sets it on create and keeps it on every update; clients cannot write it.
@@ -166,6 +199,8 @@ const (
 	ConditionComplete = "Complete"
 	// ConditionFailed is True once a job has failed.
 	ConditionFailed = "Failed"
+	// ConditionSuspended is True while spec.suspend holds new Jobs back.
+	ConditionSuspended = "Suspended"
 	// ConditionVerticesRendered is False when status.vertices was left out
 	// because the Execution has more jobs than the server renders.
 	ConditionVerticesRendered = "VerticesRendered"
@@ -196,7 +231,7 @@ type ExecutionStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Tasks []TaskStatus `json:"tasks,omitempty"`
-	// Conditions are the standard conditions: Complete, Failed, VerticesRendered.
+	// Conditions are the standard conditions: Complete, Failed, Suspended, VerticesRendered.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -35,6 +35,7 @@ func RegisterDefaults(scheme *runtime.Scheme) error {
 }
 
 func SetObjectDefaults_Execution(in *Execution) {
+	SetDefaults_ExecutionSpec(&in.Spec)
 	for i := range in.Spec.Tasks {
 		a := &in.Spec.Tasks[i]
 		SetDefaults_Task(a)

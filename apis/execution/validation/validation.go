@@ -61,12 +61,14 @@ func ValidateExecution(e *execution.Execution, opts Options) field.ErrorList {
 	return allErrs
 }
 
-// ValidateExecutionUpdate checks an update of the main resource: the spec is
-// immutable, only metadata may change.
+// ValidateExecutionUpdate checks an update of the main resource: of the
+// spec, only suspend may change; metadata may.
 func ValidateExecutionUpdate(newE, oldE *execution.Execution) field.ErrorList {
 	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&newE.ObjectMeta, &oldE.ObjectMeta, field.NewPath("metadata"))
-	if !apiequality.Semantic.DeepEqual(newE.Spec, oldE.Spec) {
-		allErrs = append(allErrs, field.Forbidden(field.NewPath("spec"), "spec is immutable after the execution is created"))
+	newSpec, oldSpec := newE.Spec, oldE.Spec
+	newSpec.Suspend, oldSpec.Suspend = nil, nil
+	if !apiequality.Semantic.DeepEqual(newSpec, oldSpec) {
+		allErrs = append(allErrs, field.Forbidden(field.NewPath("spec"), "spec is immutable after the execution is created, except spec.suspend"))
 	}
 	return allErrs
 }
@@ -132,6 +134,7 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 	if spec.Parallelism != nil {
 		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*spec.Parallelism, fldPath.Child("parallelism"))...)
 	}
+	allErrs = append(allErrs, validateControl(spec, fldPath)...)
 
 	tasks := execution.GraphTasks(spec)
 	totalJobs := 0
@@ -152,6 +155,25 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 			continue
 		}
 		allErrs = append(allErrs, problemToFieldError(spec, p, tasksPath))
+	}
+	return allErrs
+}
+
+var supportedFailurePolicies = []string{string(execution.FailFast), string(execution.ContinueIndependent)}
+
+// validateControl checks the fields that steer a run.
+func validateControl(spec *execution.ExecutionSpec, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	switch spec.FailurePolicy {
+	case "", execution.FailFast, execution.ContinueIndependent: // unset is defaulted to FailFast
+	default:
+		allErrs = append(allErrs, field.NotSupported(fldPath.Child("failurePolicy"), spec.FailurePolicy, supportedFailurePolicies))
+	}
+	if d := spec.ActiveDeadlineSeconds; d != nil && *d <= 0 {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *d, "must be greater than zero"))
+	}
+	if ttl := spec.TTLSecondsAfterFinished; ttl != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(int64(*ttl), fldPath.Child("ttlSecondsAfterFinished"))...)
 	}
 	return allErrs
 }

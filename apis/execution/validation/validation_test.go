@@ -135,6 +135,21 @@ func TestValidateExecution(t *testing.T) {
 			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1].mountPath", "absolute path"},
 			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1].mountFrom.pvc", "RFC 1123"},
 		}},
+		{name: "control fields", mutate: func(e *execution.Execution) {
+			e.Spec.FailurePolicy = "KeepGoing"
+			e.Spec.ActiveDeadlineSeconds = ptr.To[int64](0)
+			e.Spec.TTLSecondsAfterFinished = ptr.To[int32](-1)
+		}, want: []wantErr{
+			{field.ErrorTypeNotSupported, "spec.failurePolicy", `"FailFast", "ContinueIndependent"`},
+			{field.ErrorTypeInvalid, "spec.activeDeadlineSeconds", "greater than zero"},
+			{field.ErrorTypeInvalid, "spec.ttlSecondsAfterFinished", "greater than or equal to 0"},
+		}},
+		{name: "control fields set", mutate: func(e *execution.Execution) {
+			e.Spec.Suspend = ptr.To(true)
+			e.Spec.FailurePolicy = execution.ContinueIndependent
+			e.Spec.ActiveDeadlineSeconds = ptr.To[int64](60)
+			e.Spec.TTLSecondsAfterFinished = ptr.To[int32](0)
+		}},
 		{name: "volume missing path and pvc", mutate: func(e *execution.Execution) {
 			e.Spec.Tasks[0].Volumes = map[string]execution.Volume{"v": {}}
 		}, want: []wantErr{
@@ -219,6 +234,17 @@ func TestValidateExecutionUpdate(t *testing.T) {
 	changed := old.DeepCopy()
 	changed.Spec.Tasks[0].Commands[0] = "echo changed"
 	assertErrors(t, ValidateExecutionUpdate(changed, old), []wantErr{{field.ErrorTypeForbidden, "spec", "immutable"}})
+
+	// spec.suspend is the one mutable field of the spec.
+	suspended := old.DeepCopy()
+	suspended.Spec.Suspend = ptr.To(true)
+	assertErrors(t, ValidateExecutionUpdate(suspended, old), nil)
+	resumed := suspended.DeepCopy()
+	resumed.Spec.Suspend = ptr.To(false)
+	assertErrors(t, ValidateExecutionUpdate(resumed, suspended), nil)
+	suspendedAndChanged := suspended.DeepCopy()
+	suspendedAndChanged.Spec.ActiveDeadlineSeconds = ptr.To[int64](5)
+	assertErrors(t, ValidateExecutionUpdate(suspendedAndChanged, old), []wantErr{{field.ErrorTypeForbidden, "spec", "except spec.suspend"}})
 }
 
 func TestValidateExecutionStatusUpdate(t *testing.T) {

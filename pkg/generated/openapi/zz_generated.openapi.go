@@ -17548,6 +17548,34 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionSpec(ref common.ReferenceC
 							Format:      "int64",
 						},
 					},
+					"suspend": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Suspend, while true, stops the creation of new Jobs: Jobs already running finish, and the Execution goes on when it is set back to false. It is the one field of the spec that may change after creation.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"failurePolicy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "FailurePolicy says what the failure of a job stops. FailFast (the default): no new Job starts once a job has failed, and the Execution fails. ContinueIndependent: every job that does not depend, directly or not, on a failed job still runs; the Execution fails once nothing else can run.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"activeDeadlineSeconds": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ActiveDeadlineSeconds bounds the Execution's run, counted from the creation of its first Job (status.startedAt), time spent suspended included: at the deadline no new Job starts, running Jobs are deleted and the Execution fails with reason DeadlineExceeded. Unset means no bound.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"ttlSecondsAfterFinished": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TTLSecondsAfterFinished deletes the Execution, and with it its Jobs, that many seconds after it succeeded or failed. Unset means never.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
 				},
 				Required: []string{"tasks"},
 			},
@@ -17635,7 +17663,7 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionStatus(ref common.Referenc
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions are the standard conditions: Complete, Failed, VerticesRendered.",
+							Description: "Conditions are the standard conditions: Complete, Failed, Suspended, VerticesRendered.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

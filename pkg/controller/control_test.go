@@ -1,0 +1,214 @@
+package controller
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+)
+
+// setSuspend writes spec.suspend as a user's patch would.
+func (f *fixture) setSuspend(name string, suspend bool) {
+	f.t.Helper()
+	e := f.execution(name)
+	e.Spec.Suspend = ptr.To(suspend)
+	e.Generation++
+	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).Update(context.Background(), e, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// assertNoNewJobs checks that the creations stay at n for a while.
+func (f *fixture) assertNoNewJobs(n int, during time.Duration) {
+	f.t.Helper()
+	deadline := time.Now().Add(during)
+	for time.Now().Before(deadline) {
+		if got := f.created(); len(got) != n {
+			f.t.Fatalf("jobs created while they should not be: %v", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func suspendedCondition(s *v1alpha1.ExecutionStatus) *metav1.Condition {
+	return meta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSuspended)
+}
+
+// While suspended no Job is created, running ones finish and are recorded;
+// the status and events say so. Resuming goes on where it stopped.
+func TestSuspendAndResume(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-suspend", task("a", 3))
+	e.Spec.Parallelism = ptr.To[int64](1)
+	f := newFixture(t, nil, e)
+	f.run()
+
+	f.waitCreated(1)
+	f.setSuspend("exec-suspend", true)
+	got := f.waitStatus("exec-suspend", "Suspended=True", func(s *v1alpha1.ExecutionStatus) bool {
+		c := suspendedCondition(s)
+		return c != nil && c.Status == metav1.ConditionTrue
+	})
+	if got.Status.Phase != v1alpha1.PhaseRunning || !strings.HasPrefix(got.Status.Message, "suspended: no new job starts") {
+		t.Errorf("suspended: phase %s, message %q", got.Status.Phase, got.Status.Message)
+	}
+	f.waitEvent("Normal Suspended")
+
+	f.succeed("exec-suspend.a.0")
+	f.waitTask("exec-suspend", "a", "0", "0", "")
+	f.assertNoNewJobs(1, 300*time.Millisecond)
+
+	f.setSuspend("exec-suspend", false)
+	f.waitCreated(2)
+	got = f.waitStatus("exec-suspend", "Suspended=False", func(s *v1alpha1.ExecutionStatus) bool {
+		c := suspendedCondition(s)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reasonResumed
+	})
+	if strings.HasPrefix(got.Status.Message, "suspended") {
+		t.Errorf("resumed, message still %q", got.Status.Message)
+	}
+	f.waitEvent("Normal Resumed")
+	f.succeed("exec-suspend.a.1")
+	f.waitCreated(3)
+	f.succeed("exec-suspend.a.2")
+	f.waitStatus("exec-suspend", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+}
+
+// An Execution created suspended creates nothing until resumed.
+func TestCreatedSuspended(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-held", task("a", 2))
+	e.Spec.Suspend = ptr.To(true)
+	f := newFixture(t, nil, e)
+	f.run()
+	f.waitStatus("exec-held", "Suspended=True", func(s *v1alpha1.ExecutionStatus) bool {
+		c := suspendedCondition(s)
+		return c != nil && c.Status == metav1.ConditionTrue && s.Phase == v1alpha1.PhasePending
+	})
+	f.assertNoNewJobs(0, 200*time.Millisecond)
+	f.setSuspend("exec-held", false)
+	f.waitCreated(2)
+}
+
+// ContinueIndependent: a failed job stops only what depends on it; the
+// Execution fails once nothing else can run, naming the failed job.
+func TestContinueIndependent(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-ci", task("a", 1), task("b", 1, whole("a")), task("c", 1), task("d", 1, whole("c")))
+	e.Spec.FailurePolicy = v1alpha1.ContinueIndependent
+	f := newFixture(t, nil, e)
+	f.run()
+
+	assertSameSet(t, "roots created", f.waitCreated(2), "exec-ci.a.0", "exec-ci.c.0")
+	f.finish("exec-ci.a.0", batchv1.JobFailed, "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+	got := f.waitTask("exec-ci", "a", "0", "", "0")
+	if got.Status.Phase != v1alpha1.PhaseRunning {
+		t.Errorf("after a failure with an independent branch running: phase %s, want Running", got.Status.Phase)
+	}
+	f.succeed("exec-ci.c.0")
+	if created := f.waitCreated(3); created[2] != "exec-ci.d.0" {
+		t.Fatalf("after c succeeded: created %v, want d.0 next", created)
+	}
+	f.succeed("exec-ci.d.0")
+	got = f.waitStatus("exec-ci", "phase Failed", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseFailed })
+	want := "job exec-ci.a.0 failed: BackoffLimitExceeded; every job that did not depend on a failed job has run"
+	if got.Status.Message != want {
+		t.Errorf("message %q, want %q", got.Status.Message, want)
+	}
+	if c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionFailed); c == nil || c.Message != want {
+		t.Errorf("Failed condition %+v, want the same message", c)
+	}
+	if created := f.created(); len(created) != 3 {
+		t.Errorf("b depends on the failed a and must not run: created %v", created)
+	}
+}
+
+// With more failures the message names the first ones and counts them all.
+func TestContinueIndependentNamesFailures(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-many", task("a", 5))
+	e.Spec.FailurePolicy = v1alpha1.ContinueIndependent
+	f := newFixture(t, nil, e)
+	f.run()
+	f.waitCreated(5)
+	for _, i := range []string{"0", "1", "3", "4"} {
+		f.finish("exec-many.a."+i, batchv1.JobFailed, "BackoffLimitExceeded", "")
+	}
+	f.succeed("exec-many.a.2")
+	got := f.waitStatus("exec-many", "phase Failed", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseFailed })
+	want := "4 jobs failed: exec-many.a.0, exec-many.a.1, exec-many.a.3 and 1 more; every job that did not depend on a failed job has run"
+	if got.Status.Message != want {
+		t.Errorf("message %q, want %q", got.Status.Message, want)
+	}
+}
+
+// At the deadline no new Job starts, running Jobs are deleted and the
+// Execution fails with reason DeadlineExceeded.
+func TestActiveDeadline(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-late", task("a", 2))
+	e.Spec.Parallelism = ptr.To[int64](1)
+	e.Spec.ActiveDeadlineSeconds = ptr.To[int64](1)
+	f := newFixture(t, nil, e)
+	f.run()
+
+	f.waitCreated(1)
+	got := f.waitStatus("exec-late", "phase Failed", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseFailed })
+	c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionFailed)
+	if c == nil || c.Reason != reasonDeadlineExceeded || !strings.Contains(got.Status.Message, "active deadline of 1 seconds") {
+		t.Errorf("condition %+v, message %q; want Failed/DeadlineExceeded naming the deadline", c, got.Status.Message)
+	}
+	f.waitFor("the running job deleted", func() bool {
+		_, err := f.kube.BatchV1().Jobs(testNamespace).Get(context.Background(), "exec-late.a.0", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+	f.waitEvent("Warning DeadlineExceeded")
+	f.waitTask("exec-late", "a", "0", "", "0")
+	f.assertNoNewJobs(1, 200*time.Millisecond)
+}
+
+// ttlSecondsAfterFinished deletes the finished Execution.
+func TestTTLAfterFinished(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-ttl", task("a", 1))
+	e.Spec.TTLSecondsAfterFinished = ptr.To[int32](1)
+	f := newFixture(t, nil, e)
+	f.run()
+	f.waitCreated(1)
+	f.succeed("exec-ttl.a.0")
+	f.waitStatus("exec-ttl", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	f.waitFor("the execution deleted after its TTL", func() bool {
+		_, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).Get(context.Background(), "exec-ttl", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+}
+
+// The TTL counts from the stored finish time, so a controller that starts
+// after the Execution finished (a restart, a new leader) still deletes it.
+func TestTTLAfterRestart(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-old", task("a", 1))
+	e.Spec.TTLSecondsAfterFinished = ptr.To[int32](30)
+	finished := metav1.NewTime(time.Now().Add(-time.Minute))
+	e.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseSucceeded, Message: MessageSucceeded, StartedAt: &finished, FinishedAt: &finished}
+	kept := newExecution("exec-kept", task("a", 1))
+	kept.Spec.TTLSecondsAfterFinished = ptr.To[int32](3600)
+	kept.Status = e.Status
+	f := newFixture(t, nil, e, kept)
+	f.run()
+	f.waitFor("the expired execution deleted", func() bool {
+		_, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).Get(context.Background(), "exec-old", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).Get(context.Background(), "exec-kept", metav1.GetOptions{}); err != nil {
+		t.Errorf("an execution within its TTL: %v", err)
+	}
+}
