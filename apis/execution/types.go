@@ -185,6 +185,8 @@ type ExecutionStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// ObservedGeneration is the generation the controller last acted on.
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Attempts counts the runs of the Execution: 1 + the retries; see v1alpha1.
+	Attempts int32 `json:"attempts,omitempty"`
 }
 
 // TaskStatus is the compact state of one task's jobs: sets of job indexes in
@@ -198,6 +200,8 @@ type TaskStatus struct {
 	Succeeded string `json:"succeeded,omitempty"`
 	// Failed is the set of job indexes whose Job has failed.
 	Failed string `json:"failed,omitempty"`
+	// Retrying is the set of job indexes that failed and run again; see v1alpha1.
+	Retrying string `json:"retrying,omitempty"`
 	// Messages explains failed jobs, by job index, for the first few failures.
 	Messages []JobMessage `json:"messages,omitempty"`
 }
@@ -240,4 +244,12 @@ type ExecutionList struct {
 
 	// Items is the list of Executions.
 	Items []Execution `json:"items"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ExecutionRetry is the body of a retry request; see v1alpha1.
+type ExecutionRetry struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
 }

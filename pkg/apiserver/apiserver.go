@@ -88,6 +88,7 @@ func (c CompletedConfig) New() (*Server, error) {
 		"executions":        storage.Execution,
 		"executions/status": storage.Status,
 		"executions/graph":  storage.Graph,
+		"executions/retry":  storage.Retry,
 	}
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, fmt.Errorf("installing API group %s: %w", execution.GroupName, err)

@@ -13,10 +13,12 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/indexset"
 )
 
 // Reasons of the conditions and events of a steered run.
 const (
+	reasonRetried          = "Retried"
 	reasonSuspended        = "Suspended"
 	reasonResumed          = "Resumed"
 	reasonDeadlineExceeded = "DeadlineExceeded"
@@ -131,4 +133,48 @@ func (c *Controller) expireFinished(ctx context.Context, key cache.ObjectName, e
 		return false, fmt.Errorf("deleting execution %s %d seconds after it finished: %w", key, *ttl, err)
 	}
 	return true, nil
+}
+
+// retryingCount is the number of retried jobs whose failed Job is not gone
+// yet.
+func (s *executionState) retryingCount() int {
+	n := 0
+	for t := range s.tasks {
+		n += s.tasks[t].Retrying.Count()
+	}
+	return n
+}
+
+// deleteRetriedJobs deletes the failed Jobs of retried jobs, so that they
+// can be created again under their names. A Job found gone lets its job
+// run again; the others follow when their deletion is observed.
+func (c *Controller) deleteRetriedJobs(ctx context.Context, e *v1alpha1.Execution, s *executionState) error {
+	var errs []error
+	background := metav1.DeletePropagationBackground
+	for t := range s.tasks {
+		retrying := &s.tasks[t].Retrying
+		for _, i := range members(*retrying) {
+			name := s.graph.JobName(t, i)
+			err := c.kube.BatchV1().Jobs(e.Namespace).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &background})
+			switch {
+			case apierrors.IsNotFound(err):
+				if retrying.Remove(i) && s.graph.Ready(s, t, i) {
+					s.pushReady(t, readyJob{index: i})
+				}
+			case err != nil:
+				errs = append(errs, fmt.Errorf("deleting job %s/%s to retry it: %w", e.Namespace, name, err))
+			}
+		}
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// members lists a set's indexes, so it can be changed while they are visited.
+func members(set indexset.Set) []int {
+	out := make([]int, 0, set.Count())
+	set.Each(func(i int) bool {
+		out = append(out, i)
+		return true
+	})
+	return out
 }

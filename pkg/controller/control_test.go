@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
@@ -210,5 +211,90 @@ func TestTTLAfterRestart(t *testing.T) {
 	})
 	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).Get(context.Background(), "exec-kept", metav1.GetOptions{}); err != nil {
 		t.Errorf("an execution within its TTL: %v", err)
+	}
+}
+
+// retried writes what the retry subresource stores for exec-retry after
+// a.0 failed and a.1 succeeded: a.0 moves to retrying, attempt 2.
+func (f *fixture) retried(name string) {
+	f.t.Helper()
+	e := f.execution(name)
+	e.Status.Attempts = 2
+	e.Status.Phase = v1alpha1.PhaseRunning
+	e.Status.FinishedAt = nil
+	e.Status.Conditions = nil
+	e.Status.Tasks = []v1alpha1.TaskStatus{{Name: "a", Created: "1", Succeeded: "1", Retrying: "0"}}
+	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).UpdateStatus(context.Background(), e, metav1.UpdateOptions{}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) jobAttemptLabel(name string) string {
+	f.t.Helper()
+	job, err := f.kube.BatchV1().Jobs(testNamespace).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return job.Labels[LabelAttempt] + "/" + job.Spec.Template.Labels[LabelAttempt]
+}
+
+// A retried Execution deletes its failed Job, creates it again under the
+// next attempt, keeps the succeeded ones and goes on to success.
+func TestRetryRunsFailedJobsAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, newExecution("exec-retry", task("a", 2), task("b", 1, whole("a"))))
+	f.run()
+	f.waitCreated(2)
+	if got := f.jobAttemptLabel("exec-retry.a.0"); got != "1/1" {
+		t.Errorf("attempt label of a first Job (job/pod): %s, want 1/1", got)
+	}
+	f.succeed("exec-retry.a.1")
+	f.finish("exec-retry.a.0", batchv1.JobFailed, "BackoffLimitExceeded", "")
+	f.waitStatus("exec-retry", "Failed", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseFailed })
+
+	f.retried("exec-retry")
+	created := f.waitCreated(3)
+	if created[2] != "exec-retry.a.0" {
+		t.Fatalf("after the retry created %v, want a.0 again", created)
+	}
+	if got := f.jobAttemptLabel("exec-retry.a.0"); got != "2/2" {
+		t.Errorf("attempt label of the retried Job (job/pod): %s, want 2/2", got)
+	}
+	f.waitEvent("Normal Retried Retrying 1 failed jobs (attempt 2)")
+	f.succeed("exec-retry.a.0")
+	if created := f.waitCreated(4); created[3] != "exec-retry.b.0" {
+		t.Fatalf("created %v, want b.0 after a.0 succeeded", created)
+	}
+	f.succeed("exec-retry.b.0")
+	got := f.waitStatus("exec-retry", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	if got.Status.Attempts != 2 || taskStatus(&got.Status, "a").Retrying != "" {
+		t.Errorf("attempts %d, a retrying %q; want 2 and none", got.Status.Attempts, taskStatus(&got.Status, "a").Retrying)
+	}
+}
+
+// A controller that starts in the middle of a retry (the failed Job not yet
+// deleted) finishes it: deletes the old Job, creates the job again once.
+func TestRetryResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-retry", task("a", 2), task("b", 1, whole("a")))
+	e.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseRunning, Attempts: 2,
+		Tasks: []v1alpha1.TaskStatus{{Name: "a", Created: "1", Succeeded: "1", Retrying: "0"}}}
+	oldFailed := ownedJob(t, newExecution("exec-retry", task("a", 2), task("b", 1, whole("a"))), 0, 0, batchv1.JobFailed)
+	succeeded := ownedJob(t, e, 0, 1, batchv1.JobComplete)
+	f := newFixture(t, []runtime.Object{oldFailed, succeeded}, e)
+	f.run()
+
+	if created := f.waitCreated(1); created[0] != "exec-retry.a.0" {
+		t.Fatalf("created %v, want a.0 again", created)
+	}
+	if got := f.jobAttemptLabel("exec-retry.a.0"); got != "2/2" {
+		t.Errorf("attempt label of the retried Job: %s, want 2/2", got)
+	}
+	f.succeed("exec-retry.a.0")
+	f.waitCreated(2)
+	f.succeed("exec-retry.b.0")
+	f.waitStatus("exec-retry", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	if created := f.created(); len(created) != 2 {
+		t.Errorf("created %v: a.1 succeeded before and must not run again", created)
 	}
 }

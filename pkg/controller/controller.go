@@ -263,7 +263,7 @@ func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
 	if deleted && outcome == jobActive {
 		outcome = jobGone
 	}
-	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message, at: c.now()}
+	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message, attempt: jobAttempt(job), at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
 	c.mu.RUnlock()
@@ -307,6 +307,11 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 		errs = append(errs, err)
 	} else if left > 0 {
 		c.queue.AddAfter(key, left)
+	}
+	if s.retryingCount() > 0 && e.DeletionTimestamp == nil {
+		if err := c.deleteRetriedJobs(ctx, e, s); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if !s.stopped() && !suspended(e) && e.DeletionTimestamp == nil && s.readyCount > 0 {
 		if err := c.startReady(ctx, e, s); err != nil {
@@ -416,10 +421,11 @@ func (c *Controller) reportFailures(e *v1alpha1.Execution, s *executionState) {
 func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *executionState {
 	c.mu.Lock()
 	s := c.states[key]
-	if s != nil && s.uid == e.UID {
+	if s != nil && s.uid == e.UID && s.attempts == e.Status.Attempts {
 		c.mu.Unlock()
 		return s
 	}
+	retried := s != nil && s.uid == e.UID
 	if s == nil && terminal(e.Status.Phase) {
 		c.mu.Unlock()
 		return nil
@@ -442,6 +448,9 @@ func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *exec
 		}
 	}
 	s.rebuild(e, jobs)
+	if retrying := s.retryingCount(); retried || retrying > 0 {
+		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, reasonRetried, "Retrying %d failed jobs (attempt %d)", retrying, s.attempt())
+	}
 	return s
 }
 

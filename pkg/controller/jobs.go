@@ -22,7 +22,23 @@ const (
 	LabelExecution = "execution.kubegene.io/execution"
 	LabelTask      = "execution.kubegene.io/task"
 	LabelIndex     = "execution.kubegene.io/index"
+	// LabelAttempt is the Execution's attempt (status.attempts, 1 before any
+	// retry) the Job was created for; its pods carry it too.
+	LabelAttempt = "execution.kubegene.io/attempt"
 )
+
+// jobAttempt is the attempt a Job was created for; Jobs without the label
+// were created before any retry.
+func jobAttempt(job *batchv1.Job) int32 {
+	n, err := strconv.ParseInt(job.Labels[LabelAttempt], 10, 32)
+	if err != nil || n < 1 {
+		return 1
+	}
+	return int32(n)
+}
+
+// attemptOf is the Execution's current attempt.
+func attemptOf(e *v1alpha1.Execution) int32 { return max(e.Status.Attempts, 1) }
 
 // jobSelector selects the Jobs the controller watches: those carrying all
 // of its labels.
@@ -41,6 +57,7 @@ func newJob(e *v1alpha1.Execution, g *dag.Graph, t, index int) *batchv1.Job {
 		LabelExecution: e.Name,
 		LabelTask:      task.Name,
 		LabelIndex:     strconv.Itoa(index),
+		LabelAttempt:   strconv.Itoa(int(attemptOf(e))),
 	}
 
 	container := corev1.Container{

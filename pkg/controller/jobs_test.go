@@ -41,7 +41,7 @@ func TestNewJob(t *testing.T) {
 	}
 
 	got := newJob(e, g, 1, 1)
-	labels := map[string]string{LabelExecution: "exec-volume", LabelTask: "b", LabelIndex: "1"}
+	labels := map[string]string{LabelExecution: "exec-volume", LabelTask: "b", LabelIndex: "1", LabelAttempt: "1"}
 	resources := corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("500m"),
 		corev1.ResourceMemory: resource.MustParse("1Gi"),

@@ -36,6 +36,7 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
 	s.startedAt = e.Status.StartedAt.DeepCopy()
 	s.finishedAt = e.Status.FinishedAt.DeepCopy()
 	s.policy = e.Spec.FailurePolicy
+	s.attempts = e.Status.Attempts
 	g, err := buildGraph(e)
 	if err != nil {
 		s.failure = "invalid execution spec: " + err.Error()
@@ -45,6 +46,11 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
 	s.tasks = make([]taskState, g.NumTasks())
 
 	stored := storedProgress(e, g)
+	for t, st := range stored {
+		if st != nil {
+			s.tasks[t].Retrying = st.Retrying.Clone()
+		}
+	}
 	present := s.recordJobs(jobs)
 	s.recordGoneJobs(stored, present)
 	s.unreported = slices.DeleteFunc(s.unreported, func(f failedJob) bool {
@@ -64,6 +70,7 @@ func storedProgress(e *v1alpha1.Execution, g *dag.Graph) []*progress.Task {
 			continue
 		}
 		p := progress.ParseTask(ts.Created, ts.Succeeded, ts.Failed)
+		p.ParseRetrying(ts.Retrying)
 		for _, m := range ts.Messages {
 			p.SetMessage(int(m.Index), m.Message)
 		}
@@ -95,6 +102,13 @@ func (s *executionState) recordJobs(jobs []*batchv1.Job) []indexset.Set {
 	present := make([]indexset.Set, len(s.tasks))
 	for _, f := range owned {
 		present[f.task].Add(f.index)
+		if s.tasks[f.task].Retrying.Has(f.index) {
+			if jobAttempt(f.job) < s.attempt() {
+				continue // the failed Job of an earlier attempt, to delete
+			}
+			// Created again already, before the status said so.
+			s.tasks[f.task].Retrying.Remove(f.index)
+		}
 		switch outcome, reason, message := outcomeOf(f.job); outcome {
 		case jobActive:
 			s.markCreated(f.task, f.index)
@@ -111,6 +125,16 @@ func (s *executionState) recordJobs(jobs []*batchv1.Job) []indexset.Set {
 // (deleted by the garbage collector, TTL or a user).
 func (s *executionState) recordGoneJobs(stored []*progress.Task, present []indexset.Set) {
 	g := s.graph
+	for t := range s.tasks {
+		// Retried jobs whose failed Job is gone already wait to be created.
+		retrying := &s.tasks[t].Retrying
+		retrying.Clone().Each(func(i int) bool {
+			if !present[t].Has(i) {
+				retrying.Remove(i)
+			}
+			return true
+		})
+	}
 	for t, st := range stored {
 		if st == nil {
 			continue
@@ -142,7 +166,7 @@ func (s *executionState) recordGoneJobs(stored []*progress.Task, present []index
 func (s *executionState) queueReady() {
 	for t := range s.tasks {
 		for i := 0; i < s.graph.Jobs(t); i++ {
-			if !s.tasks[t].Created.Has(i) && s.graph.Ready(s, t, i) {
+			if !s.tasks[t].Created.Has(i) && !s.tasks[t].Retrying.Has(i) && s.graph.Ready(s, t, i) {
 				s.pushReady(t, readyJob{index: i})
 			}
 		}

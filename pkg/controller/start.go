@@ -125,6 +125,6 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 	c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobAdopted, "Adopted existing job %s", name)
 	// Record what the adopted Job has already done.
 	outcome, reason, message := outcomeOf(job)
-	s.apply(observation{job: job.Name, owner: e.UID, outcome: outcome, reason: reason, message: message, at: c.now()})
+	s.apply(observation{job: job.Name, owner: e.UID, outcome: outcome, reason: reason, message: message, attempt: jobAttempt(job), at: c.now()})
 	return nil
 }

@@ -36,6 +36,8 @@ type observation struct {
 	outcome jobOutcome
 	reason  string
 	message string
+	// attempt is the Execution's attempt the Job was created for.
+	attempt int32
 	// at is when the handler saw the event: the start of the dependency to
 	// start latency of the Jobs this one makes ready.
 	at time.Time
@@ -92,7 +94,10 @@ type executionState struct {
 	// no job starts after that.
 	deadline string
 	// suspended is spec.suspend as of the latest read of the Execution.
-	suspended             bool
+	suspended bool
+	// attempts is status.attempts as the state was built from it; a retry
+	// changes it, and the state is built anew.
+	attempts              int32
 	startedAt, finishedAt *metav1.Time
 	// unreported are the failures recorded since the last takeFailures.
 	unreported []failedJob
@@ -109,6 +114,9 @@ type executionState struct {
 	inboxMu sync.Mutex
 	inbox   []observation
 }
+
+// attempt is the Execution's current attempt: 1, plus one per retry.
+func (s *executionState) attempt() int32 { return max(s.attempts, 1) }
 
 func newExecutionState(uid types.UID) *executionState {
 	return &executionState{uid: uid}
@@ -145,6 +153,7 @@ func (s *executionState) markCreated(t, i int) bool {
 	if !s.tasks[t].Created.Add(i) {
 		return false
 	}
+	s.tasks[t].Retrying.Remove(i)
 	s.active++
 	return true
 }
@@ -227,7 +236,7 @@ func (s *executionState) takeFailures() []failedJob {
 
 func (s *executionState) pushReady(t int, r readyJob) {
 	ts := &s.tasks[t]
-	if ts.Created.Has(r.index) {
+	if ts.Created.Has(r.index) || ts.Retrying.Has(r.index) {
 		return
 	}
 	ts.ready = append(ts.ready, r)
@@ -242,6 +251,14 @@ func (s *executionState) apply(o observation) {
 	}
 	t, i, ok := s.graph.ParseJobName(o.job)
 	if !ok {
+		return
+	}
+	if o.attempt < s.attempt() {
+		// The Job of a retried job's earlier attempt: only its going
+		// matters, after which the job runs again.
+		if o.outcome == jobGone && s.tasks[t].Retrying.Remove(i) && s.graph.Ready(s, t, i) {
+			s.pushReady(t, readyJob{index: i})
+		}
 		return
 	}
 	switch o.outcome {

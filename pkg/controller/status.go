@@ -35,6 +35,9 @@ func (s *executionState) phase() v1alpha1.ExecutionPhase {
 	if s.graph == nil || s.deadline != "" {
 		return v1alpha1.PhaseFailed
 	}
+	if s.retryingCount() > 0 {
+		return v1alpha1.PhaseRunning // retried jobs are about to run again
+	}
 	if s.continuesPastFailures() && s.failed > 0 && (s.active > 0 || s.readyCount > 0) {
 		// Failures so far, and jobs that do not depend on them still run.
 		return v1alpha1.PhaseRunning
@@ -60,11 +63,12 @@ func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha
 		StartedAt:          s.startedAt.DeepCopy(),
 		FinishedAt:         s.finishedAt.DeepCopy(),
 		ObservedGeneration: base.Generation,
+		Attempts:           s.attempts,
 	}
 	if s.graph != nil {
 		for t := range s.tasks {
 			ts := &s.tasks[t]
-			if ts.Created.Count() == 0 {
+			if ts.Created.Count() == 0 && ts.Retrying.Count() == 0 {
 				continue
 			}
 			out := v1alpha1.TaskStatus{
@@ -72,6 +76,7 @@ func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha
 				Created:   ts.Created.String(),
 				Succeeded: ts.Succeeded.String(),
 				Failed:    ts.Failed.String(),
+				Retrying:  ts.Retrying.String(),
 			}
 			for i, m := range ts.Messages {
 				out.Messages = append(out.Messages, v1alpha1.JobMessage{Index: int32(i), Message: m})
@@ -145,12 +150,12 @@ func (s *executionState) setSuspendedCondition(st *v1alpha1.ExecutionStatus, pha
 // server renders on read (vertices, the VerticesRendered condition) and
 // nil versus empty lists, which the wire does not tell apart.
 func statusEqual(a, b *v1alpha1.ExecutionStatus) bool {
-	if a.Phase != b.Phase || a.Message != b.Message || a.ObservedGeneration != b.ObservedGeneration ||
+	if a.Phase != b.Phase || a.Message != b.Message || a.ObservedGeneration != b.ObservedGeneration || a.Attempts != b.Attempts ||
 		!timeEqual(a.StartedAt, b.StartedAt) || !timeEqual(a.FinishedAt, b.FinishedAt) {
 		return false
 	}
 	if !slices.EqualFunc(a.Tasks, b.Tasks, func(x, y v1alpha1.TaskStatus) bool {
-		return x.Name == y.Name && x.Created == y.Created && x.Succeeded == y.Succeeded && x.Failed == y.Failed &&
+		return x.Name == y.Name && x.Created == y.Created && x.Succeeded == y.Succeeded && x.Failed == y.Failed && x.Retrying == y.Retrying &&
 			slices.Equal(x.Messages, y.Messages)
 	}) {
 		return false
@@ -213,6 +218,10 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 		if fresh, err = client.Get(ctx, base.Name, metav1.GetOptions{}); err == nil {
 			if fresh.UID != base.UID {
 				return apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
+			}
+			if fresh.Status.Attempts != s.attempts {
+				// Retried meanwhile: the next sync builds the state anew.
+				return apierrors.NewConflict(v1alpha1.Resource("executions"), base.Name, fmt.Errorf("retried (attempt %d) while the status was written", attemptOf(fresh)))
 			}
 			s.suspended = suspended(fresh)
 			status = s.status(fresh, c.now())

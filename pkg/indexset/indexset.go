@@ -191,6 +191,30 @@ func (s *Set) Add(i int) bool {
 	return true
 }
 
+// Remove deletes i and reports whether it was present, in O(log n) plus at
+// most one splice (removing from the middle of an interval splits it).
+func (s *Set) Remove(i int) bool {
+	if !s.Has(i) {
+		return false
+	}
+	v := int32(i)
+	k := s.search(v)
+	iv := s.intervals[k]
+	switch {
+	case iv.first == v && iv.last == v:
+		s.intervals = slices.Delete(s.intervals, k, k+1)
+	case iv.first == v:
+		s.intervals[k].first = v + 1
+	case iv.last == v:
+		s.intervals[k].last = v - 1
+	default:
+		s.intervals[k].last = v - 1
+		s.intervals = slices.Insert(s.intervals, k+1, interval{v + 1, iv.last})
+	}
+	s.count--
+	return true
+}
+
 // Has reports whether i is in the set, in O(log n).
 func (s Set) Has(i int) bool {
 	if i < 0 || i > MaxIndex {

@@ -400,3 +400,67 @@ func BenchmarkParseString(b *testing.B) {
 		}
 	}
 }
+
+func TestRemove(t *testing.T) {
+	tests := []struct {
+		start   string
+		remove  int
+		present bool
+		want    string
+	}{
+		{"", 3, false, ""},
+		{"3", 3, true, ""},
+		{"1-9", 1, true, "2-9"},
+		{"1-9", 9, true, "1-8"},
+		{"1-9", 5, true, "1-4,6-9"},
+		{"1-2,4", 4, true, "1-2"},
+		{"1-2,4", 3, false, "1-2,4"},
+		{"1", -1, false, "1"},
+	}
+	for _, tc := range tests {
+		s, err := Parse(tc.start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Remove(tc.remove); got != tc.present || s.String() != tc.want {
+			t.Errorf("%q.Remove(%d) = %v, leaving %q; want %v, %q", tc.start, tc.remove, got, s.String(), tc.present, tc.want)
+		}
+	}
+}
+
+// Random adds and removes agree with a map, and the set stays canonical.
+func TestAddRemoveMatchesModel(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for round := 0; round < 50; round++ {
+		var s Set
+		model := map[int]bool{}
+		limit := 1 + rng.Intn(64)
+		for step := 0; step < 200; step++ {
+			i := rng.Intn(limit)
+			if rng.Intn(2) == 0 {
+				if got := s.Add(i); got != !model[i] {
+					t.Fatalf("round %d: Add(%d) = %v", round, i, got)
+				}
+				model[i] = true
+			} else {
+				if got := s.Remove(i); got != model[i] {
+					t.Fatalf("round %d: Remove(%d) = %v", round, i, got)
+				}
+				delete(model, i)
+			}
+			var want []int
+			for j := 0; j < limit; j++ {
+				if model[j] {
+					want = append(want, j)
+				}
+			}
+			if got := members(s); !slices.Equal(got, want) || s.Count() != len(want) {
+				t.Fatalf("round %d: members %v (count %d), want %v", round, got, s.Count(), want)
+			}
+			parsed, err := Parse(s.String())
+			if err != nil || !parsed.Equal(s) {
+				t.Fatalf("round %d: %q does not round-trip: %v", round, s, err)
+			}
+		}
+	}
+}

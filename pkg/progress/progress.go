@@ -21,10 +21,12 @@ const (
 	Failed    Phase = "Failed"
 )
 
-// Vertex messages, as users of the original kube-dag know them.
+// Vertex messages, as users of the original kube-dag know them, and of a
+// retried job.
 const (
 	MessageJobSucceeded = "success"
 	MessageJobFailed    = "failed"
+	MessageJobRetrying  = "failed; runs again (retry)"
 )
 
 // Task is the progress of one task's jobs. Succeeded and Failed are
@@ -32,6 +34,9 @@ const (
 // was created, and a nil *Task reads the same.
 type Task struct {
 	Created, Succeeded, Failed indexset.Set
+	// Retrying are jobs that failed and were retried: not created, since
+	// their failed Job is deleted before it is created again.
+	Retrying indexset.Set
 	// Messages says why jobs failed, by index; bounded by the writer.
 	Messages map[int]string
 }
@@ -45,6 +50,12 @@ func ParseTask(created, succeeded, failed string) Task {
 	t.Succeeded, _ = indexset.Parse(succeeded)
 	t.Failed, _ = indexset.Parse(failed)
 	return t
+}
+
+// ParseRetrying reads the task's stored set of retried jobs, as ParseTask
+// reads the others.
+func (t *Task) ParseRetrying(retrying string) {
+	t.Retrying, _ = indexset.Parse(retrying)
 }
 
 // SetMessage records why job index failed.
@@ -94,6 +105,9 @@ func (t *Task) JobMessage(index int) string {
 			return m
 		}
 		return MessageJobFailed
+	}
+	if t != nil && t.Retrying.Has(index) {
+		return MessageJobRetrying
 	}
 	return ""
 }

@@ -48,6 +48,7 @@ func progressOf(status *execution.ExecutionStatus) map[string]*progress.Task {
 	for i := range status.Tasks {
 		ts := &status.Tasks[i]
 		p := progress.ParseTask(ts.Created, ts.Succeeded, ts.Failed)
+		p.ParseRetrying(ts.Retrying)
 		for _, m := range ts.Messages {
 			p.SetMessage(int(m.Index), m.Message)
 		}

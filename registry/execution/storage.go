@@ -34,10 +34,11 @@ type Storage struct {
 	Execution *REST
 	Status    *StatusREST
 	Graph     *GraphREST
+	Retry     *RetryREST
 }
 
-// NewStorage returns the REST storage of executions, executions/status and
-// executions/graph.
+// NewStorage returns the REST storage of executions, executions/status,
+// executions/graph and executions/retry.
 func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, opts Options) (Storage, error) {
 	strategy := newStrategy(scheme, opts.Validation)
 	store := &genericregistry.Store{
@@ -68,6 +69,7 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, op
 		Execution: &REST{Store: store, renderer: r},
 		Status:    &StatusREST{store: &statusStore, renderer: r},
 		Graph:     &GraphREST{store: store, limits: opts.Graph},
+		Retry:     &RetryREST{store: &statusStore},
 	}, nil
 }
 

@@ -3,8 +3,11 @@ package execution
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
@@ -122,6 +125,50 @@ func TestCreatorAnnotationIsSetByTheServerOnly(t *testing.T) {
 		s.PrepareForUpdate(ctx, upd, e)
 		if got := upd.Annotations[execution.CreatedByAnnotation]; got != "alice" {
 			t.Errorf("update with annotations %v: creator %q, want alice", forged, got)
+		}
+	}
+}
+
+func TestRetryFailedMovesFailedJobsToRetrying(t *testing.T) {
+	e := loadExample(t, "exec-whole")
+	e.Status = execution.ExecutionStatus{
+		Phase: execution.PhaseFailed, Message: "job exec-whole.a.1 failed: BackoffLimitExceeded", FinishedAt: &metav1.Time{},
+		Tasks: []execution.TaskStatus{{Name: "a", Created: "0-1", Succeeded: "0", Failed: "1",
+			Messages: []execution.JobMessage{{Index: 1, Message: "BackoffLimitExceeded"}}}},
+		Conditions: []metav1.Condition{{Type: execution.ConditionFailed, Status: metav1.ConditionTrue, Reason: "JobFailed"}},
+	}
+	before := e.DeepCopy()
+	out, err := retryFailed(testContext(), e, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*execution.Execution).Status
+	want := execution.ExecutionStatus{
+		Phase: execution.PhaseRunning, Message: "retrying 1 failed jobs (attempt 2)", Attempts: 2,
+		Tasks:      []execution.TaskStatus{{Name: "a", Created: "0", Succeeded: "0", Retrying: "1"}},
+		Conditions: []metav1.Condition{},
+	}
+	if !apiequality.Semantic.DeepEqual(got, want) {
+		t.Errorf("retried status\n got %+v\nwant %+v", got, want)
+	}
+	if !apiequality.Semantic.DeepEqual(e, before) {
+		t.Error("the stored object was changed in place")
+	}
+
+	// A second retry after another failure counts on.
+	again := out.(*execution.Execution)
+	again.Status.Phase, again.Status.Tasks[0].Failed, again.Status.Tasks[0].Created = execution.PhaseFailed, "1", "0-1"
+	again.Status.Tasks[0].Retrying = ""
+	out, err = retryFailed(testContext(), again, again)
+	if err != nil || out.(*execution.Execution).Status.Attempts != 3 {
+		t.Errorf("second retry: %v, attempts %d, want 3", err, out.(*execution.Execution).Status.Attempts)
+	}
+
+	for _, phase := range []execution.ExecutionPhase{"", execution.PhasePending, execution.PhaseRunning, execution.PhaseSucceeded} {
+		e := loadExample(t, "exec-whole")
+		e.Status.Phase = phase
+		if _, err := retryFailed(testContext(), e, e); !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "only a Failed execution can be retried") {
+			t.Errorf("retrying a %q execution: %v, want a conflict", phase, err)
 		}
 	}
 }

@@ -239,6 +239,11 @@ type ExecutionStatus struct {
 	// ObservedGeneration is the generation the controller last acted on.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Attempts counts the runs of the Execution: 1 for the first, one more
+	// for each retry (the retry subresource). Jobs carry their attempt in the
+	// label execution.kubegene.io/attempt. Unset means 1.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
 }
 
 // TaskStatus is the compact state of one task's jobs: sets of job indexes in
@@ -255,6 +260,10 @@ type TaskStatus struct {
 	// Failed is the set of job indexes whose Job has failed.
 	// +optional
 	Failed string `json:"failed,omitempty"`
+	// Retrying is the set of job indexes that failed and were retried, whose
+	// failed Job is being deleted before it is created again.
+	// +optional
+	Retrying string `json:"retrying,omitempty"`
 	// Messages explains failed jobs, by job index, for the first few failures.
 	// +optional
 	// +listType=atomic
@@ -304,4 +313,17 @@ type ExecutionList struct {
 
 	// Items is the list of Executions.
 	Items []Execution `json:"items"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ExecutionRetry is the body of a POST to executions/NAME/retry, which runs
+// the failed jobs of a Failed Execution again: the succeeded jobs are kept,
+// the failed ones run again, and the jobs that waited for them follow. An
+// empty object ({}) is a valid request.
+type ExecutionRetry struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata; the name, if set, must be the Execution's.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
 }

@@ -37,6 +37,11 @@ func (in ExecutionList) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ExecutionRetry) OpenAPIModelName() string {
+	return "io.kubegene.execution.v1alpha1.ExecutionRetry"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ExecutionSpec) OpenAPIModelName() string {
 	return "io.kubegene.execution.v1alpha1.ExecutionSpec"
 }

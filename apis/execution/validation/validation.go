@@ -103,10 +103,11 @@ func ValidateExecutionStatusUpdate(newE, oldE *execution.Execution) field.ErrorL
 		seen.Insert(ts.Name)
 		for _, s := range []struct {
 			name, value string
-		}{{"created", ts.Created}, {"succeeded", ts.Succeeded}, {"failed", ts.Failed}} {
+		}{{"created", ts.Created}, {"succeeded", ts.Succeeded}, {"failed", ts.Failed}, {"retrying", ts.Retrying}} {
 			allErrs = append(allErrs, validateIndexSet(s.value, n, p.Child(s.name))...)
 		}
 	}
+	allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(int64(newE.Status.Attempts), statusPath.Child("attempts"))...)
 	allErrs = append(allErrs, metav1validation.ValidateConditions(newE.Status.Conditions, statusPath.Child("conditions"))...)
 	return allErrs
 }

@@ -40,7 +40,8 @@ var (
 	_ genericadmissioninitializer.WantsAuthorizer = &Plugin{}
 )
 
-// New returns the plugin; it acts on creates only: the spec is immutable.
+// New returns the plugin; it acts on creates (of Executions and of retries)
+// only: the spec is immutable but for suspend.
 func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create)}
 }
@@ -59,7 +60,8 @@ func (p *Plugin) ValidateInitialization() error {
 // Validate asks the authorizer whether the requesting user, with the same
 // groups, extra and UID, may create Jobs in the Execution's namespace.
 func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
-	if a.GetResource().GroupResource() != execution.Resource("executions") || a.GetSubresource() != "" {
+	// A create, and a retry, make the controller create Jobs.
+	if a.GetResource().GroupResource() != execution.Resource("executions") || (a.GetSubresource() != "" && a.GetSubresource() != "retry") {
 		return nil
 	}
 	user := a.GetUserInfo()

@@ -338,6 +338,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.Dependent{}.OpenAPIModelName():                    schema_kubegene_apis_execution_v1alpha1_Dependent(ref),
 		v1alpha1.Execution{}.OpenAPIModelName():                    schema_kubegene_apis_execution_v1alpha1_Execution(ref),
 		v1alpha1.ExecutionList{}.OpenAPIModelName():                schema_kubegene_apis_execution_v1alpha1_ExecutionList(ref),
+		v1alpha1.ExecutionRetry{}.OpenAPIModelName():               schema_kubegene_apis_execution_v1alpha1_ExecutionRetry(ref),
 		v1alpha1.ExecutionSpec{}.OpenAPIModelName():                schema_kubegene_apis_execution_v1alpha1_ExecutionSpec(ref),
 		v1alpha1.ExecutionStatus{}.OpenAPIModelName():              schema_kubegene_apis_execution_v1alpha1_ExecutionStatus(ref),
 		v1alpha1.JobMessage{}.OpenAPIModelName():                   schema_kubegene_apis_execution_v1alpha1_JobMessage(ref),
@@ -17477,6 +17478,42 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionList(ref common.ReferenceC
 	}
 }
 
+func schema_kubegene_apis_execution_v1alpha1_ExecutionRetry(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ExecutionRetry is the body of a POST to executions/NAME/retry, which runs the failed jobs of a Failed Execution again: the succeeded jobs are kept, the failed ones run again, and the jobs that waited for them follow. An empty object ({}) is a valid request.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Standard object metadata; the name, if set, must be the Execution's.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_kubegene_apis_execution_v1alpha1_ExecutionSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -17679,6 +17716,13 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionStatus(ref common.Referenc
 							Description: "ObservedGeneration is the generation the controller last acted on.",
 							Type:        []string{"integer"},
 							Format:      "int64",
+						},
+					},
+					"attempts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Attempts counts the runs of the Execution: 1 for the first, one more for each retry (the retry subresource). Jobs carry their attempt in the label execution.kubegene.io/attempt. Unset means 1.",
+							Type:        []string{"integer"},
+							Format:      "int32",
 						},
 					},
 				},
@@ -17934,6 +17978,13 @@ func schema_kubegene_apis_execution_v1alpha1_TaskStatus(ref common.ReferenceCall
 					"failed": {
 						SchemaProps: spec.SchemaProps{
 							Description: "Failed is the set of job indexes whose Job has failed.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"retrying": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Retrying is the set of job indexes that failed and were retried, whose failed Job is being deleted before it is created again.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
