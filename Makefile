@@ -5,12 +5,19 @@
 GO ?= go
 BIN := _output/bin
 
-.PHONY: all build test test-unit verify codegen fmt vet local-up local-down bench fuzz
+.PHONY: all build test test-unit verify codegen fmt vet local-up local-down bench fuzz install-plugin
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/execution-apiserver ./cmd/execution-apiserver
+	$(GO) build -o $(BIN)/kubectl-execution ./cmd/kubectl-execution
+
+# The kubectl plugin, into a directory on your PATH: make install-plugin PLUGIN_DIR=~/bin
+PLUGIN_DIR ?= /usr/local/bin
+install-plugin:
+	$(GO) build -o $(BIN)/kubectl-execution ./cmd/kubectl-execution
+	install -m 0755 $(BIN)/kubectl-execution $(PLUGIN_DIR)/kubectl-execution
 
 # test/e2e starts the local stack itself (and stops it) unless one is up.
 test: vet

@@ -573,7 +573,8 @@ cmd_up() {
     wait_ready execution-apiserver
   fi
   log "up in $((SECONDS - start))s"
-  echo "export KUBECONFIG=${ADMIN_KUBECONFIG}"
+  # _output/bin: the kubectl matching the cluster, and the kubectl-execution plugin.
+  echo "export KUBECONFIG=${ADMIN_KUBECONFIG} PATH=${BIN_DIR}:\${PATH}"
 }
 
 cmd_down() {
