@@ -12,7 +12,7 @@ func GraphTasks(spec *ExecutionSpec) []dag.Task {
 		for j, d := range t.Dependents {
 			deps[j] = dag.Dependency{Target: d.Target, Type: dag.DependencyType(d.Type)}
 		}
-		tasks[i] = dag.Task{Name: t.Name, Jobs: len(t.Commands), Dependencies: deps}
+		tasks[i] = dag.Task{Name: t.Name, Jobs: CommandsOf(t).Len(), Dependencies: deps}
 	}
 	return tasks
 }
@@ -20,4 +20,13 @@ func GraphTasks(spec *ExecutionSpec) []dag.Task {
 // BuildGraph builds the dependency graph of an Execution; see dag.Build.
 func BuildGraph(e *Execution) (*dag.Graph, []dag.Problem) {
 	return dag.Build(e.Name, GraphTasks(&e.Spec))
+}
+
+// CommandsOf describes what the task's jobs run: its commands, or its
+// commandsIter, whose job i's command pkg/dag computes on demand.
+func CommandsOf(t *Task) dag.Commands {
+	if it := t.CommandsIter; it != nil {
+		return dag.Commands{Iteration: &dag.Iteration{Template: it.Command, Vars: it.VarsIter}}
+	}
+	return dag.Commands{List: t.Commands}
 }

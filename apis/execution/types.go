@@ -76,7 +76,9 @@ type Task struct {
 	// Image is the container image the task's jobs run.
 	Image string `json:"image"`
 	// Commands are shell commands, one job each, run with `sh -c`.
-	Commands []string `json:"commands"`
+	Commands []string `json:"commands,omitempty"`
+	// CommandsIter generates the commands instead; see v1alpha1.
+	CommandsIter *CommandsIter `json:"commandsIter,omitempty"`
 	// Dependents are the tasks this task waits for.
 	Dependents []Dependent `json:"dependents"`
 	// Volumes mounted into every job of the task, by volume name.
@@ -252,4 +254,11 @@ type ExecutionList struct {
 type ExecutionRetry struct {
 	metav1.TypeMeta
 	metav1.ObjectMeta
+}
+
+// CommandsIter is a command template expanded over lists of values; see
+// v1alpha1.
+type CommandsIter struct {
+	Command  string     `json:"command"`
+	VarsIter [][]string `json:"varsIter"`
 }

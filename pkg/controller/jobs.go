@@ -64,7 +64,7 @@ func newJob(e *v1alpha1.Execution, g *dag.Graph, t, index int) *batchv1.Job {
 		// Jobs names have dots; container names must be DNS labels.
 		Name:    strings.ReplaceAll(name, ".", "-"),
 		Image:   task.Image,
-		Command: []string{"sh", "-c", task.Commands[index]},
+		Command: []string{"sh", "-c", v1alpha1.CommandsOf(task).At(index)},
 	}
 	var volumes []corev1.Volume
 	for _, vname := range slices.Sorted(maps.Keys(task.Volumes)) {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"slices"
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -115,5 +116,21 @@ func TestOutcomeOf(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: outcome = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A commandsIter task's Job runs its own combination of values.
+func TestNewJobOfCommandsIter(t *testing.T) {
+	e := newExecution("exec-iter", v1alpha1.Task{Name: "a", Type: v1alpha1.TaskTypeJob, Image: "bwa",
+		CommandsIter: &v1alpha1.CommandsIter{Command: "bwa mem ${1} ${2}", VarsIter: [][]string{{"s1", "s2"}, {"chr1", "chr2", "chr3"}}}})
+	g, err := buildGraph(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Jobs(0) != 6 {
+		t.Fatalf("%d jobs, want 6", g.Jobs(0))
+	}
+	if got := newJob(e, g, 0, 4).Spec.Template.Spec.Containers[0].Command; !slices.Equal(got, []string{"sh", "-c", "bwa mem s1 chr3"}) {
+		t.Errorf("job 4 runs %q, want bwa mem s1 chr3", got)
 	}
 }

@@ -23,6 +23,8 @@ func FuzzAdmitAndRender(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"execution.kubegene.io/v1alpha1","kind":"Execution","metadata":{"name":"x"},"spec":{"tasks":null},"status":{"tasks":[{"name":"a","succeeded":"0-3,2"}]}}`))
 	f.Add([]byte(`{"apiVersion":"execution.kubegene.io/v1alpha1","kind":"Execution","metadata":{"name":"x"},"spec":{"tasks":[{"name":"a","image":"i","commands":["c","d"]},{"name":"b","image":"i","commands":["e"],"dependents":[{"target":"a","type":"iterate"}]}]}}`))
 	f.Add([]byte("apiVersion: execution.kubegene.io/v1alpha1\nkind: Execution\nmetadata: {name: x}\nspec: {tasks: [{name: a, image: i, commands: [c], volumes: {v: {mountPath: /x, mountFrom: {pvc: p}}}}]}\n"))
+	f.Add([]byte(`{"apiVersion":"execution.kubegene.io/v1alpha1","kind":"Execution","metadata":{"name":"x"},"spec":{"tasks":[{"name":"a","image":"i","commandsIter":{"command":"echo ${1} ${2} $${3}","varsIter":[["s1","s2"],["c1","c2","c3"]]}},{"name":"b","image":"i","commands":["e","f","g","h","i","j"],"dependents":[{"target":"a","type":"iterate"}]}]}}`))
+	f.Add([]byte(`{"apiVersion":"execution.kubegene.io/v1alpha1","kind":"Execution","metadata":{"name":"x"},"spec":{"tasks":[{"name":"a","image":"i","commands":["c"],"commandsIter":{"command":"${9}","varsIter":[[],["v"]]}}]}}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`))
 
 	decoder := testCodecs.UniversalDecoder(execution.SchemeGroupVersion)

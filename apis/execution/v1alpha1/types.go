@@ -102,9 +102,17 @@ type Task struct {
 	Type TaskType `json:"type,omitempty"`
 	// Image is the container image the task's jobs run.
 	Image string `json:"image"`
-	// Commands are shell commands, one job each, run with `sh -c`.
+	// Commands are shell commands, one job each, run with `sh -c`. A task has
+	// either commands or commandsIter.
+	// +optional
 	// +listType=atomic
-	Commands []string `json:"commands"`
+	Commands []string `json:"commands,omitempty"`
+	// CommandsIter generates the task's commands from a template and lists
+	// of values, one job per combination: the way to write tasks of
+	// thousands of jobs in a few lines. A task has either commands or
+	// commandsIter.
+	// +optional
+	CommandsIter *CommandsIter `json:"commandsIter,omitempty"`
 	// Dependents are the tasks this task waits for.
 	// +optional
 	// +listType=atomic
@@ -326,4 +334,18 @@ type ExecutionRetry struct {
 	// Standard object metadata; the name, if set, must be the Execution's.
 	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
+}
+
+// CommandsIter is a command template expanded over lists of values, as in
+// KubeGene: one job per combination of one value from each list. ${k} in
+// the command is replaced by the value from the k-th list (k from 1); the
+// first list varies fastest, so with lists [s1 s2] and [c1 c2 c3] jobs
+// 0..5 get (s1 c1) (s2 c1) (s1 c2) (s2 c2) (s1 c3) (s2 c3). Write $${k} for
+// a literal ${k}.
+type CommandsIter struct {
+	// Command is the template, run with `sh -c` once substituted.
+	Command string `json:"command"`
+	// VarsIter are the lists of values, ${1} taking its value from the first.
+	// +listType=atomic
+	VarsIter [][]string `json:"varsIter"`
 }

@@ -22,6 +22,11 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in CommandsIter) OpenAPIModelName() string {
+	return "io.kubegene.execution.v1alpha1.CommandsIter"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in Dependent) OpenAPIModelName() string {
 	return "io.kubegene.execution.v1alpha1.Dependent"
 }

@@ -7,6 +7,7 @@ package validation
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -219,29 +220,14 @@ func validateTask(executionName string, t *execution.Task, opts Options, fldPath
 		allErrs = append(allErrs, field.Required(fldPath.Child("image"), "a task needs a container image"))
 	}
 
-	commandsPath := fldPath.Child("commands")
-	switch n := len(t.Commands); {
-	case n == 0:
-		allErrs = append(allErrs, field.Required(commandsPath, "a task needs at least one command"))
-	case n > opts.MaxJobs:
-		allErrs = append(allErrs, &field.Error{Type: field.ErrorTypeTooMany, Field: commandsPath.String(), BadValue: n,
-			Detail: fmt.Sprintf("the task has %d commands, at most %d jobs are allowed per execution", n, opts.MaxJobs)})
-	default:
-		for i, c := range t.Commands {
-			switch {
-			case strings.TrimSpace(c) == "":
-				allErrs = append(allErrs, field.Required(commandsPath.Index(i), "a command may not be empty"))
-			case len(c) > opts.MaxCommandLength:
-				allErrs = append(allErrs, field.TooLong(commandsPath.Index(i), c, opts.MaxCommandLength))
-			}
-		}
-		if t.Name != "" && executionName != "" {
-			longest := dag.JobName(executionName, t.Name, n-1)
-			if over := len(longest) - maxJobNameLength; over > 0 {
-				allErrs = append(allErrs, field.Invalid(namePath, t.Name, fmt.Sprintf(
-					"job name %q would be %d characters, %d more than the %d allowed: shorten the execution or task name",
-					longest, len(longest), over, maxJobNameLength)))
-			}
+	jobs, errs := validateCommands(t, opts, fldPath)
+	allErrs = append(allErrs, errs...)
+	if jobs > 0 && t.Name != "" && executionName != "" {
+		longest := dag.JobName(executionName, t.Name, jobs-1)
+		if over := len(longest) - maxJobNameLength; over > 0 {
+			allErrs = append(allErrs, field.Invalid(namePath, t.Name, fmt.Sprintf(
+				"job name %q would be %d characters, %d more than the %d allowed: shorten the execution or task name",
+				longest, len(longest), over, maxJobNameLength)))
 		}
 	}
 
@@ -258,6 +244,87 @@ func validateTask(executionName string, t *execution.Task, opts Options, fldPath
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *t.ActiveDeadlineSeconds, "must be greater than zero"))
 	}
 	return allErrs
+}
+
+// validateCommands checks a task's commands or commandsIter and returns
+// its number of jobs when they are valid (0 otherwise).
+func validateCommands(t *execution.Task, opts Options, fldPath *field.Path) (int, field.ErrorList) {
+	commandsPath, iterPath := fldPath.Child("commands"), fldPath.Child("commandsIter")
+	if t.CommandsIter != nil {
+		if len(t.Commands) > 0 {
+			return 0, field.ErrorList{field.Forbidden(iterPath, "a task has either commands or commandsIter, not both")}
+		}
+		return validateCommandsIter(t.CommandsIter, opts, iterPath)
+	}
+	var allErrs field.ErrorList
+	switch n := len(t.Commands); {
+	case n == 0:
+		return 0, field.ErrorList{field.Required(commandsPath, "a task needs at least one command, or commandsIter")}
+	case n > opts.MaxJobs:
+		return 0, field.ErrorList{&field.Error{Type: field.ErrorTypeTooMany, Field: commandsPath.String(), BadValue: n,
+			Detail: fmt.Sprintf("the task has %d commands, at most %d jobs are allowed per execution", n, opts.MaxJobs)}}
+	}
+	for i, c := range t.Commands {
+		switch {
+		case strings.TrimSpace(c) == "":
+			allErrs = append(allErrs, field.Required(commandsPath.Index(i), "a command may not be empty"))
+		case len(c) > opts.MaxCommandLength:
+			allErrs = append(allErrs, field.TooLong(commandsPath.Index(i), c, opts.MaxCommandLength))
+		}
+	}
+	if len(allErrs) > 0 {
+		return 0, allErrs
+	}
+	return len(t.Commands), nil
+}
+
+// validateCommandsIter checks a command template and its lists of values:
+// every ${k} has a list, no list is empty, the number of combinations (jobs)
+// is within the cap, and the longest command it can generate too.
+func validateCommandsIter(it *execution.CommandsIter, opts Options, fldPath *field.Path) (int, field.ErrorList) {
+	var allErrs field.ErrorList
+	commandPath, varsPath := fldPath.Child("command"), fldPath.Child("varsIter")
+	if strings.TrimSpace(it.Command) == "" {
+		allErrs = append(allErrs, field.Required(commandPath, "the command template may not be empty"))
+	}
+	if len(it.VarsIter) == 0 {
+		allErrs = append(allErrs, field.Required(varsPath, "commandsIter needs at least one list of values"))
+	}
+	for i, list := range it.VarsIter {
+		if len(list) == 0 {
+			allErrs = append(allErrs, field.Required(varsPath.Index(i), "a list of values may not be empty: it would make no job"))
+		}
+	}
+	commands := dag.Commands{Iteration: &dag.Iteration{Template: it.Command, Vars: it.VarsIter}}
+	seen := sets.New[int]()
+	for _, k := range commands.Iteration.References() {
+		if k > len(it.VarsIter) && !seen.Has(k) {
+			seen.Insert(k)
+			allErrs = append(allErrs, field.Invalid(commandPath, it.Command, fmt.Sprintf(
+				"${%d} has no list: varsIter has %d (write $${%d} for a literal ${%d})", k, len(it.VarsIter), k, k)))
+		}
+	}
+	if len(allErrs) > 0 {
+		return 0, allErrs
+	}
+	jobs := commands.Len()
+	if jobs > opts.MaxJobs {
+		sizes := make([]string, len(it.VarsIter))
+		for i, list := range it.VarsIter {
+			sizes[i] = strconv.Itoa(len(list))
+		}
+		product := fmt.Sprintf("%d", jobs)
+		if jobs > dag.MaxJobs {
+			product = fmt.Sprintf("more than %d", dag.MaxJobs)
+		}
+		return 0, field.ErrorList{&field.Error{Type: field.ErrorTypeTooMany, Field: varsPath.String(), BadValue: jobs,
+			Detail: fmt.Sprintf("the lists (of %s values) make %s jobs, at most %d are allowed per execution", strings.Join(sizes, " × "), product, opts.MaxJobs)}}
+	}
+	if longest := commands.MaxLen(); longest > opts.MaxCommandLength {
+		return 0, field.ErrorList{field.Invalid(commandPath, it.Command, fmt.Sprintf(
+			"with the longest values the command is %d bytes, more than the %d allowed", longest, opts.MaxCommandLength))}
+	}
+	return jobs, nil
 }
 
 func validateVolumes(volumes map[string]execution.Volume, fldPath *field.Path) field.ErrorList {

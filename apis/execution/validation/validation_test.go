@@ -135,6 +135,51 @@ func TestValidateExecution(t *testing.T) {
 			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1].mountPath", "absolute path"},
 			{field.ErrorTypeInvalid, "spec.tasks[0].volumes[Vol_1].mountFrom.pvc", "RFC 1123"},
 		}},
+		{name: "commandsIter is valid", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Commands = nil
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: "bwa mem ${1} ${2} # $${3}", VarsIter: [][]string{{"s1"}, {"c1", "c2"}}}
+		}},
+		{name: "commands and commandsIter", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: "echo ${1}", VarsIter: [][]string{{"a", "b"}}}
+		}, want: []wantErr{{field.ErrorTypeForbidden, "spec.tasks[0].commandsIter", "either commands or commandsIter"}}},
+		{name: "commandsIter mistakes", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Commands = nil
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: "echo ${1} ${3} ${3}", VarsIter: [][]string{{"a"}, {}}}
+		}, want: []wantErr{
+			{field.ErrorTypeRequired, "spec.tasks[0].commandsIter.varsIter[1]", "may not be empty"},
+			{field.ErrorTypeInvalid, "spec.tasks[0].commandsIter.command", "${3} has no list: varsIter has 2 (write $${3} for a literal ${3})"},
+		}},
+		{name: "commandsIter without lists or command", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Commands = nil
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: " "}
+		}, want: []wantErr{
+			{field.ErrorTypeRequired, "spec.tasks[0].commandsIter.command", "may not be empty"},
+			{field.ErrorTypeRequired, "spec.tasks[0].commandsIter.varsIter", "at least one list"},
+		}},
+		{name: "commandsIter over the job cap, without overflow", mutate: func(e *execution.Execution) {
+			big := make([]string, 100000)
+			for i := range big {
+				big[i] = "v"
+			}
+			e.Spec.Tasks[0].Commands = nil
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: "echo ${1} ${2} ${3}", VarsIter: [][]string{big, big, big}}
+		}, want: []wantErr{
+			{field.ErrorTypeTooMany, "spec.tasks[0].commandsIter.varsIter", "the lists (of 100000 × 100000 × 100000 values) make more than 2147483647 jobs"},
+			{field.ErrorTypeTooMany, "spec.tasks", "at most 100000 are allowed"},
+		}},
+		{name: "commandsIter commands too long", mutate: func(e *execution.Execution) {
+			e.Spec.Tasks[0].Commands = nil
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: "echo ${1}", VarsIter: [][]string{{"a", strings.Repeat("x", 40000)}}}
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.tasks[0].commandsIter.command", "the command is 40005 bytes"}}},
+		{name: "commandsIter job count in iterate and job names", mutate: func(e *execution.Execution) {
+			e.Name = "exec-" + strings.Repeat("n", 54)
+			e.Spec.Tasks[0].Commands = nil
+			e.Spec.Tasks[0].CommandsIter = &execution.CommandsIter{Command: "echo ${1}${2}", VarsIter: [][]string{{"a", "b", "c"}, {"x", "y", "z", "w"}}}
+			e.Spec.Tasks[1].Dependents[0].Type = execution.DependTypeIterate
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.tasks[0].name", "would be 64 characters"},
+			{field.ErrorTypeInvalid, "spec.tasks[1].dependents[0].target", `task "b" has 2 jobs, task "a" has 12`},
+		}},
 		{name: "control fields", mutate: func(e *execution.Execution) {
 			e.Spec.FailurePolicy = "KeepGoing"
 			e.Spec.ActiveDeadlineSeconds = ptr.To[int64](0)

@@ -335,6 +335,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.TypeMeta{}.OpenAPIModelName():                      schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
 		runtime.Unknown{}.OpenAPIModelName():                       schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		version.Info{}.OpenAPIModelName():                          schema_k8sio_apimachinery_pkg_version_Info(ref),
+		v1alpha1.CommandsIter{}.OpenAPIModelName():                 schema_kubegene_apis_execution_v1alpha1_CommandsIter(ref),
 		v1alpha1.Dependent{}.OpenAPIModelName():                    schema_kubegene_apis_execution_v1alpha1_Dependent(ref),
 		v1alpha1.Execution{}.OpenAPIModelName():                    schema_kubegene_apis_execution_v1alpha1_Execution(ref),
 		v1alpha1.ExecutionList{}.OpenAPIModelName():                schema_kubegene_apis_execution_v1alpha1_ExecutionList(ref),
@@ -17348,6 +17349,54 @@ func schema_k8sio_apimachinery_pkg_version_Info(ref common.ReferenceCallback) co
 	}
 }
 
+func schema_kubegene_apis_execution_v1alpha1_CommandsIter(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "CommandsIter is a command template expanded over lists of values, as in KubeGene: one job per combination of one value from each list. ${k} in the command is replaced by the value from the k-th list (k from 1); the first list varies fastest, so with lists [s1 s2] and [c1 c2 c3] jobs 0..5 get (s1 c1) (s2 c1) (s1 c2) (s2 c2) (s1 c3) (s2 c3). Write $${k} for a literal ${k}.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"command": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Command is the template, run with `sh -c` once substituted.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"varsIter": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "VarsIter are the lists of values, ${1} taking its value from the first.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type: []string{"array"},
+										Items: &spec.SchemaOrArray{
+											Schema: &spec.Schema{
+												SchemaProps: spec.SchemaProps{
+													Type:   []string{"string"},
+													Format: "",
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"command", "varsIter"},
+			},
+		},
+	}
+}
+
 func schema_kubegene_apis_execution_v1alpha1_Dependent(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -17827,7 +17876,7 @@ func schema_kubegene_apis_execution_v1alpha1_Task(ref common.ReferenceCallback) 
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Commands are shell commands, one job each, run with `sh -c`.",
+							Description: "Commands are shell commands, one job each, run with `sh -c`. A task has either commands or commandsIter.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -17837,6 +17886,12 @@ func schema_kubegene_apis_execution_v1alpha1_Task(ref common.ReferenceCallback) 
 									},
 								},
 							},
+						},
+					},
+					"commandsIter": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CommandsIter generates the task's commands from a template and lists of values, one job per combination: the way to write tasks of thousands of jobs in a few lines. A task has either commands or commandsIter.",
+							Ref:         ref(v1alpha1.CommandsIter{}.OpenAPIModelName()),
 						},
 					},
 					"dependents": {
@@ -17938,11 +17993,11 @@ func schema_kubegene_apis_execution_v1alpha1_Task(ref common.ReferenceCallback) 
 						},
 					},
 				},
-				Required: []string{"name", "image", "commands"},
+				Required: []string{"name", "image"},
 			},
 		},
 		Dependencies: []string{
-			v1.Affinity{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1alpha1.Dependent{}.OpenAPIModelName(), v1alpha1.ResourceRequirements{}.OpenAPIModelName(), v1alpha1.Volume{}.OpenAPIModelName()},
+			v1.Affinity{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1alpha1.CommandsIter{}.OpenAPIModelName(), v1alpha1.Dependent{}.OpenAPIModelName(), v1alpha1.ResourceRequirements{}.OpenAPIModelName(), v1alpha1.Volume{}.OpenAPIModelName()},
 	}
 }
 
