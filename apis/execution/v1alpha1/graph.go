@@ -1,22 +1,20 @@
 package v1alpha1
 
-import "kubegene.io/kubegene/pkg/dag"
+import (
+	"kubegene.io/kubegene/apis/execution"
+	"kubegene.io/kubegene/pkg/dag"
+)
 
 // GraphTasks describes the spec's tasks in the terms of pkg/dag, which holds
-// the one implementation of the workflow semantics. It is the wire types'
-// twin of the internal package's GraphTasks, for clients such as the
-// controller, which never see internal types.
+// the one implementation of the workflow semantics, for clients such as the
+// controller and the kubectl plugin. It goes through the internal types'
+// description (execution.GraphTasks), so that there is one; the generated
+// conversion of the spec copies nothing, the two layouts being the same.
 func GraphTasks(spec *ExecutionSpec) []dag.Task {
-	tasks := make([]dag.Task, len(spec.Tasks))
-	for i := range spec.Tasks {
-		t := &spec.Tasks[i]
-		deps := make([]dag.Dependency, len(t.Dependents))
-		for j, d := range t.Dependents {
-			deps[j] = dag.Dependency{Target: d.Target, Type: dag.DependencyType(d.Type)}
-		}
-		tasks[i] = dag.Task{Name: t.Name, Jobs: CommandsOf(t).Len(), Dependencies: deps}
-	}
-	return tasks
+	var internal execution.ExecutionSpec
+	// The conversion of a spec cannot fail: it has no custom parts.
+	_ = Convert_v1alpha1_ExecutionSpec_To_execution_ExecutionSpec(spec, &internal, nil)
+	return execution.GraphTasks(&internal)
 }
 
 // BuildGraph builds the dependency graph of an Execution; see dag.Build.
@@ -24,11 +22,9 @@ func BuildGraph(e *Execution) (*dag.Graph, []dag.Problem) {
 	return dag.Build(e.Name, GraphTasks(&e.Spec))
 }
 
-// CommandsOf describes what the task's jobs run: its commands, or its
-// commandsIter, whose job i's command pkg/dag computes on demand.
+// CommandsOf describes what the task's jobs run; see execution.CommandsOf.
 func CommandsOf(t *Task) dag.Commands {
-	if it := t.CommandsIter; it != nil {
-		return dag.Commands{Iteration: &dag.Iteration{Template: it.Command, Vars: it.VarsIter}}
-	}
-	return dag.Commands{List: t.Commands}
+	var internal execution.Task
+	_ = Convert_v1alpha1_Task_To_execution_Task(t, &internal, nil)
+	return execution.CommandsOf(&internal)
 }
