@@ -126,10 +126,14 @@ func (c *Controller) expireFinished(ctx context.Context, key cache.ObjectName, e
 	}
 	background := metav1.DeletePropagationBackground
 	err := c.executions.ExecutionV1alpha1().Executions(e.Namespace).Delete(ctx, e.Name, metav1.DeleteOptions{
-		Preconditions:     &metav1.Preconditions{UID: &e.UID},
+		// Not if it changed since (a retry makes it run again).
+		Preconditions:     &metav1.Preconditions{UID: &e.UID, ResourceVersion: &e.ResourceVersion},
 		PropagationPolicy: &background,
 	})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+	switch {
+	case apierrors.IsConflict(err):
+		return false, nil // changed since: the change's own sync decides
+	case err != nil && !apierrors.IsNotFound(err):
 		return false, fmt.Errorf("deleting execution %s %d seconds after it finished: %w", key, *ttl, err)
 	}
 	return true, nil

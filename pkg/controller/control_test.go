@@ -298,3 +298,50 @@ func TestRetryResumesAfterRestart(t *testing.T) {
 		t.Errorf("created %v: a.1 succeeded before and must not run again", created)
 	}
 }
+
+// A retry while a job of the earlier attempt still runs: that Job's
+// outcome still counts (only the retried jobs' old Jobs are stale).
+func TestRetryWhileEarlierJobsRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, newExecution("exec-retry", task("a", 2), task("b", 1, whole("a"))))
+	f.run()
+	f.waitCreated(2)
+	f.finish("exec-retry.a.0", batchv1.JobFailed, "BackoffLimitExceeded", "")
+	f.waitStatus("exec-retry", "Failed", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseFailed })
+
+	e := f.execution("exec-retry")
+	e.Status.Attempts, e.Status.Phase, e.Status.FinishedAt, e.Status.Conditions = 2, v1alpha1.PhaseRunning, nil, nil
+	e.Status.Tasks = []v1alpha1.TaskStatus{{Name: "a", Created: "1", Retrying: "0"}}
+	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).UpdateStatus(context.Background(), e, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if created := f.waitCreated(3); created[2] != "exec-retry.a.0" {
+		t.Fatalf("created %v, want a.0 again", created)
+	}
+	f.succeed("exec-retry.a.1") // the Job of attempt 1, still running at the retry
+	f.succeed("exec-retry.a.0")
+	if created := f.waitCreated(4); created[3] != "exec-retry.b.0" {
+		t.Fatalf("created %v, want b.0 once both jobs of a succeeded", created)
+	}
+}
+
+// A controller that starts after an Execution failed, while some of its
+// Jobs still ran, follows those Jobs to their end.
+func TestTerminalExecutionWithRunningJobsAfterRestart(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-late-jobs", task("a", 2))
+	finished := metav1.NewTime(time.Now())
+	e.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseFailed, Message: "job exec-late-jobs.a.0 failed: BackoffLimitExceeded",
+		StartedAt: &finished, FinishedAt: &finished,
+		Tasks: []v1alpha1.TaskStatus{{Name: "a", Created: "0-1", Failed: "0"}}}
+	failed := ownedJob(t, e, 0, 0, batchv1.JobFailed)
+	running := ownedJob(t, e, 0, 1)
+	f := newFixture(t, []runtime.Object{failed, running}, e)
+	f.run()
+	f.waitFor("a state for the execution", func() bool { return f.states() == 1 })
+	f.succeed("exec-late-jobs.a.1")
+	got := f.waitTask("exec-late-jobs", "a", "0-1", "1", "0")
+	if got.Status.Phase != v1alpha1.PhaseFailed {
+		t.Errorf("phase %s, want Failed still", got.Status.Phase)
+	}
+}

@@ -38,6 +38,7 @@ import (
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
 	executioninformers "kubegene.io/kubegene/pkg/generated/informers/externalversions"
 	executionlisters "kubegene.io/kubegene/pkg/generated/listers/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/progress"
 )
 
 // executionIndex indexes Jobs by the key of their Execution, so the Jobs of
@@ -263,7 +264,8 @@ func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
 	if deleted && outcome == jobActive {
 		outcome = jobGone
 	}
-	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message, attempt: jobAttempt(job), at: c.now()}
+	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message,
+		attempt: jobAttempt(job), deleted: deleted, at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
 	c.mu.RUnlock()
@@ -426,7 +428,7 @@ func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *exec
 		return s
 	}
 	retried := s != nil && s.uid == e.UID
-	if s == nil && terminal(e.Status.Phase) {
+	if s == nil && terminal(e.Status.Phase) && !storedUnfinished(e) {
 		c.mu.Unlock()
 		return nil
 	}
@@ -452,6 +454,21 @@ func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *exec
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, reasonRetried, "Retrying %d failed jobs (attempt %d)", retrying, s.attempt())
 	}
 	return s
+}
+
+// storedUnfinished reports whether the stored status has created jobs that
+// have not finished: a terminal Execution whose Jobs still run (a FailFast
+// failure, a deadline whose deletions are pending) is followed to the end,
+// also after a restart.
+func storedUnfinished(e *v1alpha1.Execution) bool {
+	for i := range e.Status.Tasks {
+		ts := &e.Status.Tasks[i]
+		p := progress.ParseTask(ts.Created, ts.Succeeded, ts.Failed)
+		if p.Active() > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Controller) dropState(key cache.ObjectName, s *executionState) {

@@ -49,6 +49,7 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
 	for t, st := range stored {
 		if st != nil {
 			s.tasks[t].Retrying = st.Retrying.Clone()
+			s.tasks[t].Rerun = st.Retrying.Clone()
 		}
 	}
 	present := s.recordJobs(jobs)

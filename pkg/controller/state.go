@@ -38,6 +38,8 @@ type observation struct {
 	message string
 	// attempt is the Execution's attempt the Job was created for.
 	attempt int32
+	// deleted: the Job is gone (whatever its outcome was).
+	deleted bool
 	// at is when the handler saw the event: the start of the dependency to
 	// start latency of the Jobs this one makes ready.
 	at time.Time
@@ -57,6 +59,9 @@ type readyJob struct {
 // stores and renders it, plus the jobs ready to be created.
 type taskState struct {
 	progress.Task
+	// Rerun are the jobs retried in the current attempt: events of their
+	// earlier Jobs are stale.
+	Rerun indexset.Set
 	// ready is FIFO: jobs start in the order they became ready.
 	ready []readyJob
 }
@@ -253,10 +258,11 @@ func (s *executionState) apply(o observation) {
 	if !ok {
 		return
 	}
-	if o.attempt < s.attempt() {
-		// The Job of a retried job's earlier attempt: only its going
-		// matters, after which the job runs again.
-		if o.outcome == jobGone && s.tasks[t].Retrying.Remove(i) && s.graph.Ready(s, t, i) {
+	if o.attempt < s.attempt() && s.tasks[t].Rerun.Has(i) {
+		// The failed Job of a retried job's earlier attempt: only its
+		// deletion matters, after which the job runs again. (Jobs of
+		// earlier attempts that were not retried count as usual.)
+		if o.deleted && s.tasks[t].Retrying.Remove(i) && s.graph.Ready(s, t, i) {
 			s.pushReady(t, readyJob{index: i})
 		}
 		return

@@ -157,3 +157,20 @@ func TestWriteGraphWithoutDot(t *testing.T) {
 		t.Errorf("-o png without dot: %v; want how to install it", err)
 	}
 }
+
+// Piped, watch prints a line for every change, a suspension or a new
+// message included, and none for time passing alone.
+func TestScreenLinesOnChange(t *testing.T) {
+	var b bytes.Buffer
+	scr := &screen{out: &b}
+	e := genome()
+	scr.show(Summarize(e), now)
+	scr.show(Summarize(e), now.Add(time.Second))
+	e.Spec.Suspend = ptr.To(true)
+	scr.show(Summarize(e), now.Add(2*time.Second))
+	e.Status.Message = "suspended: no new job starts"
+	scr.show(Summarize(e), now.Add(3*time.Second))
+	if n := strings.Count(b.String(), "\n"); n != 3 {
+		t.Errorf("%d lines, want 3 (start, suspension, message):\n%s", n, b.String())
+	}
+}

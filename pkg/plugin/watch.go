@@ -61,12 +61,14 @@ func (s *screen) show(sum Summary, now time.Time) {
 	view := b.String()
 	if !s.terminal {
 		// One line per change: the elapsed time alone is no change.
-		key := view[:strings.LastIndex(view, " elapsed ")]
-		if key == s.last {
-			return
+		timeless := sum
+		timeless.Started, timeless.Finished = nil, nil
+		var k bytes.Buffer
+		WriteLine(&k, timeless, now)
+		if key := k.String(); key != s.last {
+			s.last = key
+			_, _ = io.WriteString(s.out, view)
 		}
-		s.last = key
-		_, _ = io.WriteString(s.out, view)
 		return
 	}
 	if s.lines > 0 {

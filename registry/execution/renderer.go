@@ -38,7 +38,19 @@ const (
 	// readMany renders several within RenderLimits.MaxVerticesPerList per
 	// response: a list, or an event of a watch of many.
 	readMany
+	// readOneUncached is readOne for the response to a dry run, whose
+	// object has a stored resourceVersion but a status that was not
+	// stored: its render must not be kept for others.
+	readOneUncached
 )
+
+// unlessDryRun turns readOne into readOneUncached for a dry-run write.
+func (s readScope) unlessDryRun(dryRun []string) readScope {
+	if s == readOne && len(dryRun) > 0 {
+		return readOneUncached
+	}
+	return s
+}
 
 // renderer renders status.vertices into copies of objects read from
 // storage, at most once per Execution and resourceVersion for all readers.
@@ -94,8 +106,16 @@ func (r *renderer) object(scope readScope, obj runtime.Object) runtime.Object {
 	budget := r.limits.MaxVerticesPerList
 	switch o := obj.(type) {
 	case *execution.Execution:
-		if scope == readOne {
+		switch scope {
+		case readOne:
 			return r.execution(o, nil)
+		case readOneUncached:
+			// A key that names no stored state: rendered, not kept.
+			uncached := *o
+			uncached.ResourceVersion = ""
+			out := r.execution(&uncached, nil)
+			out.ResourceVersion = o.ResourceVersion
+			return out
 		}
 		return r.execution(o, &budget)
 	case *execution.ExecutionList:

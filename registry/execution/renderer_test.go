@@ -61,6 +61,15 @@ func TestRepresentationFromAccept(t *testing.T) {
 			t.Errorf("%s: served without vertices = %v, want %v", tc.name, got, tc.compact)
 		}
 	}
+	// A table that embeds the objects (kubectl get --sort-by) gets them whole.
+	var ctx context.Context
+	h := WithRepresentation(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) { ctx = req.Context() }), testCodecs)
+	req := httptest.NewRequest(http.MethodGet, "/apis/execution.kubegene.io/v1alpha1/executions?includeObject=Object", nil)
+	req.Header.Set("Accept", acceptKubectlGet)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if withoutVertices(ctx) {
+		t.Error("a table with includeObject=Object is served without vertices")
+	}
 }
 
 // storedExample is the seed's exec-whole as storage returns it: with a UID
@@ -222,5 +231,23 @@ func TestRenderCacheIsBoundedByVertices(t *testing.T) {
 	r.object(readOne, storedExample(t, "e0", "1"))
 	if got := r.rendered.Load(); got != 6 {
 		t.Errorf("%d renders, want 6 (5 first reads, e4 from the cache, e0 again)", got)
+	}
+}
+
+// The response to a dry-run write is rendered but not kept: its status was
+// never stored under its resourceVersion.
+func TestDryRunRendersAreNotCached(t *testing.T) {
+	r := newRenderer(DefaultRenderLimits())
+	e := storedExample(t, "x", "7")
+	out := r.object(readOne.unlessDryRun([]string{metav1.DryRunAll}), e).(*execution.Execution)
+	if len(out.Status.Vertices) != 4 || out.ResourceVersion != "7" {
+		t.Errorf("dry-run response: %d vertices, resourceVersion %q", len(out.Status.Vertices), out.ResourceVersion)
+	}
+	if len(r.cache.entries) != 0 {
+		t.Errorf("a dry run's render was cached")
+	}
+	r.object(readOne.unlessDryRun(nil), e)
+	if len(r.cache.entries) != 1 {
+		t.Errorf("a real write's render was not cached")
 	}
 }

@@ -27,7 +27,11 @@ type representationKey struct{}
 // them on which representation the client gets.
 func WithRepresentation(handler http.Handler, serializer runtime.NegotiatedSerializer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if options, _, err := negotiation.NegotiateOutputMediaType(req, serializer, transformRestrictions{}); err == nil && options.Convert != nil {
+		options, _, err := negotiation.NegotiateOutputMediaType(req, serializer, transformRestrictions{})
+		// A table may embed the objects themselves (includeObject=Object,
+		// as kubectl get --sort-by asks): those are read whole.
+		embedsObjects := req.URL.Query().Get("includeObject") == string(metav1.IncludeObject)
+		if err == nil && options.Convert != nil && !embedsObjects {
 			req = req.WithContext(context.WithValue(req.Context(), representationKey{}, *options.Convert))
 		}
 		handler.ServeHTTP(w, req)

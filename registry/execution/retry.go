@@ -33,7 +33,7 @@ func (r *RetryREST) New() runtime.Object { return &execution.ExecutionRetry{} }
 func (r *RetryREST) Destroy() {}
 
 // Create retries the named Execution and returns it as updated.
-func (r *RetryREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, _ *metav1.CreateOptions) (runtime.Object, error) {
+func (r *RetryREST) Create(ctx context.Context, name string, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	req, ok := obj.(*execution.ExecutionRetry)
 	if !ok {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("not an ExecutionRetry: %T", obj))
@@ -47,8 +47,12 @@ func (r *RetryREST) Create(ctx context.Context, name string, obj runtime.Object,
 			return nil, err
 		}
 	}
+	var dryRun []string
+	if options != nil {
+		dryRun = options.DryRun
+	}
 	updated, _, err := r.store.Update(ctx, name, rest.DefaultUpdatedObjectInfo(nil, retryFailed),
-		rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{})
+		rest.ValidateAllObjectFunc, rest.ValidateAllObjectUpdateFunc, false, &metav1.UpdateOptions{DryRun: dryRun})
 	return updated, err
 }
 
@@ -91,7 +95,8 @@ func retryFailed(_ context.Context, _, stored runtime.Object) (runtime.Object, e
 	e.Status.Attempts = max(e.Status.Attempts, 1) + 1
 	e.Status.Phase = execution.PhaseRunning
 	e.Status.Message = fmt.Sprintf("retrying %d failed jobs (attempt %d)", retried, e.Status.Attempts)
-	e.Status.FinishedAt = nil
+	// The new attempt's clock (activeDeadlineSeconds) starts with its first Job.
+	e.Status.StartedAt, e.Status.FinishedAt = nil, nil
 	meta.RemoveStatusCondition(&e.Status.Conditions, execution.ConditionFailed)
 	return e, nil
 }

@@ -104,13 +104,24 @@ func (r *REST) List(ctx context.Context, options *metainternalversion.ListOption
 
 func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation rest.ValidateObjectFunc, options *metav1.CreateOptions) (runtime.Object, error) {
 	out, err := r.Store.Create(ctx, obj, createValidation, options)
-	return r.renderer.result(r.renderer.scope(ctx, nil), out, err)
+	var dryRun []string
+	if options != nil {
+		dryRun = options.DryRun
+	}
+	return r.renderer.result(r.renderer.scope(ctx, nil).unlessDryRun(dryRun), out, err)
 }
 
 func (r *REST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	obj, created, err := r.Store.Update(ctx, name, objInfo, createValidation, updateValidation, forceAllowCreate, options)
-	obj, err = r.renderer.result(r.renderer.scope(ctx, nil), obj, err)
+	obj, err = r.renderer.result(r.renderer.scope(ctx, nil).unlessDryRun(dryRunOf(options)), obj, err)
 	return obj, created, err
+}
+
+func dryRunOf(options *metav1.UpdateOptions) []string {
+	if options == nil {
+		return nil
+	}
+	return options.DryRun
 }
 
 // Watch renders each event's object: every watcher of an event shares one
@@ -151,7 +162,7 @@ func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOp
 func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	// Status writes never create an Execution.
 	obj, created, err := r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
-	obj, err = r.renderer.result(r.renderer.scope(ctx, nil), obj, err)
+	obj, err = r.renderer.result(r.renderer.scope(ctx, nil).unlessDryRun(dryRunOf(options)), obj, err)
 	return obj, created, err
 }
 

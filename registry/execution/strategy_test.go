@@ -132,7 +132,7 @@ func TestCreatorAnnotationIsSetByTheServerOnly(t *testing.T) {
 func TestRetryFailedMovesFailedJobsToRetrying(t *testing.T) {
 	e := loadExample(t, "exec-whole")
 	e.Status = execution.ExecutionStatus{
-		Phase: execution.PhaseFailed, Message: "job exec-whole.a.1 failed: BackoffLimitExceeded", FinishedAt: &metav1.Time{},
+		Phase: execution.PhaseFailed, Message: "job exec-whole.a.1 failed: BackoffLimitExceeded", StartedAt: &metav1.Time{}, FinishedAt: &metav1.Time{},
 		Tasks: []execution.TaskStatus{{Name: "a", Created: "0-1", Succeeded: "0", Failed: "1",
 			Messages: []execution.JobMessage{{Index: 1, Message: "BackoffLimitExceeded"}}}},
 		Conditions: []metav1.Condition{{Type: execution.ConditionFailed, Status: metav1.ConditionTrue, Reason: "JobFailed"}},

@@ -43,6 +43,15 @@ func TestRetrySubresource(t *testing.T) {
 	if _, err := client.UpdateStatus(ctx, e, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// A dry run answers as a retry would and changes nothing.
+	res := restClient(t, ts).Post().Namespace("default").Resource("executions").Name("exec-whole").SubResource("retry").
+		Param("dryRun", "All").Body([]byte("{}")).SetHeader("Content-Type", "application/json").Do(ctx)
+	if err := res.Error(); err != nil {
+		t.Fatalf("dry-run retry: %v", err)
+	}
+	if still, _ := client.Get(ctx, "exec-whole", metav1.GetOptions{}); still.Status.Phase != v1alpha1.PhaseFailed || still.Status.Attempts != 0 {
+		t.Errorf("after a dry-run retry: phase %s, attempts %d; want it unchanged", still.Status.Phase, still.Status.Attempts)
+	}
 	if code, body := retry(); code != http.StatusCreated && code != http.StatusOK {
 		t.Fatalf("retry of a Failed execution: %d %s", code, body)
 	}

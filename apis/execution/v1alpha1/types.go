@@ -57,8 +57,8 @@ type ExecutionSpec struct {
 	// +optional
 	FailurePolicy FailurePolicy `json:"failurePolicy,omitempty"`
 	// ActiveDeadlineSeconds bounds the Execution's run, counted from the
-	// creation of its first Job (status.startedAt), time spent suspended
-	// included: at the deadline no new Job starts, running Jobs are deleted
+	// creation of its first Job (status.startedAt; a retry starts the clock
+	// again), time spent suspended included: at the deadline no new Job starts, running Jobs are deleted
 	// and the Execution fails with reason DeadlineExceeded. Unset means no
 	// bound.
 	// +optional

@@ -17650,7 +17650,7 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionSpec(ref common.ReferenceC
 					},
 					"activeDeadlineSeconds": {
 						SchemaProps: spec.SchemaProps{
-							Description: "ActiveDeadlineSeconds bounds the Execution's run, counted from the creation of its first Job (status.startedAt), time spent suspended included: at the deadline no new Job starts, running Jobs are deleted and the Execution fails with reason DeadlineExceeded. Unset means no bound.",
+							Description: "ActiveDeadlineSeconds bounds the Execution's run, counted from the creation of its first Job (status.startedAt; a retry starts the clock again), time spent suspended included: at the deadline no new Job starts, running Jobs are deleted and the Execution fails with reason DeadlineExceeded. Unset means no bound.",
 							Type:        []string{"integer"},
 							Format:      "int64",
 						},
