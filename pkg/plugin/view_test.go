@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func TestWriteGraph(t *testing.T) {
 }
 
 func TestWriteGraphSVG(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/dot"); err != nil {
+	if _, err := exec.LookPath("dot"); err != nil {
 		t.Skip("Graphviz's dot is not installed: the SVG drawing is not checked here")
 	}
 	var b bytes.Buffer
