@@ -152,6 +152,9 @@ component_args() {
         --kube-api-burst=400
         # kwok's heartbeat comes every 20-45 s; leave room on a loaded machine.
         --node-monitor-grace-period=120s
+        # Quota usage of resources discovered late (the aggregated executions,
+        # ~30 s after start) is recomputed within 15 s, not 5 min.
+        --resource-quota-sync-period=15s
         --profiling=false)
       ;;
     kube-scheduler)

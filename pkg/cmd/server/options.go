@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
@@ -20,6 +21,7 @@ import (
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/admission/jobpermission"
+	"kubegene.io/kubegene/pkg/admission/quota"
 	"kubegene.io/kubegene/pkg/apiserver"
 	generatedopenapi "kubegene.io/kubegene/pkg/generated/openapi"
 	executionregistry "kubegene.io/kubegene/registry/execution"
@@ -60,7 +62,13 @@ func NewOptions(out, errOut io.Writer) *Options {
 	// a shutdown for a minute: tell clients to retry elsewhere instead.
 	o.ServerRun.ShutdownSendRetryAfter = true
 	jobpermission.Register(o.RecommendedOptions.Admission.Plugins)
-	o.RecommendedOptions.Admission.RecommendedPluginOrder = append(o.RecommendedOptions.Admission.RecommendedPluginOrder, jobpermission.PluginName)
+	quota.Register(o.RecommendedOptions.Admission.Plugins)
+	// Quota last, as kube-apiserver orders it: it counts what the others let through.
+	o.RecommendedOptions.Admission.RecommendedPluginOrder = append(o.RecommendedOptions.Admission.RecommendedPluginOrder,
+		jobpermission.PluginName, quota.PluginName)
+	o.RecommendedOptions.ExtraAdmissionInitializers = func(*genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+		return []admission.PluginInitializer{quota.Initializer{}}, nil
+	}
 	o.RecommendedOptions.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(
 		v1alpha1.SchemeGroupVersion, schema.GroupKind{Group: v1alpha1.GroupName})
 	return o
