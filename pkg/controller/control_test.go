@@ -345,3 +345,29 @@ func TestTerminalExecutionWithRunningJobsAfterRestart(t *testing.T) {
 		t.Errorf("phase %s, want Failed still", got.Status.Phase)
 	}
 }
+
+// The Job of a deleted Execution of the same name is waited for until the
+// garbage collector removes it; then the new Execution's Job is created.
+func TestSameNameAgainWaitsForTheOldJobs(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-again", task("a", 1))
+	old := ownedJob(t, e, 0, 0, batchv1.JobComplete)
+	old.OwnerReferences[0].UID = "uid-of-the-deleted-one"
+	f := newFixture(t, []runtime.Object{old}, e)
+	f.run()
+	f.waitFor("a creation, refused: the name is taken", func() bool { return len(f.created()) >= 1 })
+	f.waitEvent("Normal JobCreateFailed Waiting for job exec-again.a.0 of a deleted execution")
+	if got := f.execution("exec-again"); got.Status.Phase == v1alpha1.PhaseFailed {
+		t.Fatalf("failed instead of waiting: %s", got.Status.Message)
+	}
+	// The garbage collector deletes the old Job.
+	if err := f.kube.BatchV1().Jobs(testNamespace).Delete(context.Background(), "exec-again.a.0", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor("the job created anew", func() bool {
+		job, err := f.kube.BatchV1().Jobs(testNamespace).Get(context.Background(), "exec-again.a.0", metav1.GetOptions{})
+		return err == nil && metav1.GetControllerOf(job).UID == e.UID
+	})
+	f.succeed("exec-again.a.0")
+	f.waitStatus("exec-again", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+}

@@ -286,6 +286,7 @@ func TestRefusesForeignJob(t *testing.T) {
 		foreign: func(e *v1alpha1.Execution) *batchv1.Job {
 			job := ownedJob(t, e, 0, 0)
 			job.OwnerReferences[0].UID = "another-uid"
+			job.OwnerReferences[0].Name = "another-execution"
 			return job
 		},
 	}, {

@@ -104,8 +104,10 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 
 // adoptOrRefuse handles a Job name that is taken. A Job this Execution
 // controls was created before, e.g. by a previous instance whose write of
-// the status was lost: it is adopted and its outcome recorded. Any other
-// Job is not ours to run or to wait for: the vertex fails.
+// the status was lost: it is adopted and its outcome recorded. The Job of
+// a deleted Execution of the same name is waited for: the garbage collector
+// removes it. Any other Job is not ours to run or to wait for: the vertex
+// fails.
 func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s *executionState, p pendingJob, name string) error {
 	job, err := c.jobLister.Jobs(e.Namespace).Get(name)
 	if apierrors.IsNotFound(err) {
@@ -116,7 +118,15 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 		// Including NotFound: deleted since; the next attempt creates it.
 		return fmt.Errorf("reading existing job %s/%s: %w", e.Namespace, name, err)
 	}
-	if controllerUID(job) != e.UID {
+	if uid := controllerUID(job); uid != e.UID {
+		if uid != "" && (job.DeletionTimestamp != nil || metav1.GetControllerOf(job).Name == e.Name) {
+			// The Job of an earlier Execution of the same name (deleted,
+			// since names are unique), which the garbage collector is
+			// removing: wait for it, with backoff, then create ours.
+			c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreateFailed,
+				"Waiting for job %s of a deleted execution of the same name to be garbage-collected", name)
+			return fmt.Errorf("job %s/%s still belongs to a deleted execution %s (uid %s): waiting for its deletion", e.Namespace, name, e.Name, uid)
+		}
 		msg := fmt.Sprintf("job %s exists and is not owned by execution %s", name, e.Name)
 		s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg})
 		return nil

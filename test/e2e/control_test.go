@@ -242,3 +242,22 @@ func TestTTLAfterFinished(t *testing.T) {
 		return n == 0, fmt.Sprintf("%d jobs left", n)
 	})
 }
+
+// TestDeleteAndReapply: an Execution deleted and applied again at once
+// waits for its predecessor's Jobs to be garbage-collected and succeeds.
+func TestDeleteAndReapply(t *testing.T) {
+	f := framework.New(t)
+	ns := f.CreateNamespace("e2e-again")
+	manifest := controlManifest("again", nil, controlTask("a", echoes("a", 3)), controlTask("b", []string{"echo b"}, "a"))
+	f.Kubectl.Apply(manifest, "-n", ns)
+	first := f.WaitForExecutionPhase(ns, "again", 2*time.Minute, v1alpha1.PhaseSucceeded)
+	f.Kubectl.MustRun("delete", "execution", "again", "-n", ns, "--wait=false")
+	f.Kubectl.Apply(manifest, "-n", ns)
+	second := f.WaitForExecutionPhase(ns, "again", 3*time.Minute, v1alpha1.PhaseSucceeded, v1alpha1.PhaseFailed)
+	if second.UID == first.UID || second.Status.Phase != v1alpha1.PhaseSucceeded {
+		t.Fatalf("re-applied execution: uid %s (first %s), phase %s: %s", second.UID, first.UID, second.Status.Phase, second.Status.Message)
+	}
+	if n := jobCount(f, ns, second); n != 4 {
+		t.Errorf("%d Jobs of the new execution, want 4", n)
+	}
+}
