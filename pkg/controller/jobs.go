@@ -16,15 +16,13 @@ import (
 	"kubegene.io/kubegene/pkg/dag"
 )
 
-// Labels on every Job the controller creates. They let the controller watch
-// only its own Jobs, and users select the Jobs of an Execution or a task.
+// Labels on every Job the controller creates (the API's, in v1alpha1). They
+// let the controller watch only its own Jobs.
 const (
-	LabelExecution = "execution.kubegene.io/execution"
-	LabelTask      = "execution.kubegene.io/task"
-	LabelIndex     = "execution.kubegene.io/index"
-	// LabelAttempt is the Execution's attempt (status.attempts, 1 before any
-	// retry) the Job was created for; its pods carry it too.
-	LabelAttempt = "execution.kubegene.io/attempt"
+	LabelExecution = v1alpha1.LabelExecution
+	LabelTask      = v1alpha1.LabelTask
+	LabelIndex     = v1alpha1.LabelIndex
+	LabelAttempt   = v1alpha1.LabelAttempt
 )
 
 // jobAttempt is the attempt a Job was created for; Jobs without the label

@@ -26,13 +26,8 @@ import (
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 )
 
-// Labels the controller puts on every Job (pkg/controller).
-const (
-	labelExecution = "execution.kubegene.io/execution"
-	labelTask      = "execution.kubegene.io/task"
-	labelIndex     = "execution.kubegene.io/index"
-	labelJobName   = "batch.kubernetes.io/job-name"
-)
+// labelJobName is the label the Job controller puts on a Job's pods.
+const labelJobName = "batch.kubernetes.io/job-name"
 
 func newDescribeCommand(o *options) *cobra.Command {
 	return &cobra.Command{
@@ -164,15 +159,15 @@ func printLogs(ctx context.Context, c *clients, name string, lo logsOptions, out
 	if err != nil {
 		return err
 	}
-	selector := labels.Set{labelExecution: name}
+	selector := labels.Set{v1alpha1.LabelExecution: name}
 	if lo.task != "" {
-		selector[labelTask] = lo.task
+		selector[v1alpha1.LabelTask] = lo.task
 	}
 	if lo.index >= 0 {
 		if lo.task == "" {
 			return errors.New("--index needs --task")
 		}
-		selector[labelIndex] = strconv.Itoa(lo.index)
+		selector[v1alpha1.LabelIndex] = strconv.Itoa(lo.index)
 	}
 	jobs, err := c.kube.BatchV1().Jobs(c.namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {
@@ -236,11 +231,11 @@ func jobFailed(j *batchv1.Job) bool {
 
 // compareJobs orders Jobs by task, then index.
 func compareJobs(a, b map[string]string) int {
-	if c := strings.Compare(a[labelTask], b[labelTask]); c != 0 {
+	if c := strings.Compare(a[v1alpha1.LabelTask], b[v1alpha1.LabelTask]); c != 0 {
 		return c
 	}
-	ai, _ := strconv.Atoi(a[labelIndex])
-	bi, _ := strconv.Atoi(b[labelIndex])
+	ai, _ := strconv.Atoi(a[v1alpha1.LabelIndex])
+	bi, _ := strconv.Atoi(b[v1alpha1.LabelIndex])
 	return ai - bi
 }
 

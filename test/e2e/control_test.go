@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/test/e2e/framework"
 )
@@ -74,7 +76,7 @@ func TestSuspendAndResume(t *testing.T) {
 	e := f.WaitForExecutionPhase(ns, "pausable", time.Minute, v1alpha1.PhaseRunning)
 	f.WaitFor(time.Minute, "condition Suspended=True", func() (bool, string) {
 		e = f.GetExecution(ns, "pausable")
-		c := findCondition(e.Status.Conditions, v1alpha1.ConditionSuspended)
+		c := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionSuspended)
 		return c != nil && c.Status == "True", fmt.Sprint(e.Status.Conditions)
 	})
 	if !strings.HasPrefix(e.Status.Message, "suspended") {
@@ -208,7 +210,7 @@ func TestActiveDeadline(t *testing.T) {
 		controlTask("a", []string{"run-until-deleted", "echo a1"}),
 		controlTask("b", []string{"echo b0"}, "a")), "-n", ns)
 	e := f.WaitForExecutionPhase(ns, "slow", 2*time.Minute, v1alpha1.PhaseFailed)
-	c := findCondition(e.Status.Conditions, v1alpha1.ConditionFailed)
+	c := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionFailed)
 	if c == nil || c.Reason != "DeadlineExceeded" || !strings.Contains(e.Status.Message, "active deadline of 5 seconds") {
 		t.Errorf("condition %+v, message %q; want DeadlineExceeded", c, e.Status.Message)
 	}

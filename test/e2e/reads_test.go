@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -142,7 +143,7 @@ func TestReadsOfLargeExecutions(t *testing.T) {
 	// read their vertices.
 	rendered, omitted := 0, 0
 	for _, item := range lists[0].Items {
-		cond := findCondition(item.Status.Conditions, v1alpha1.ConditionVerticesRendered)
+		cond := meta.FindStatusCondition(item.Status.Conditions, v1alpha1.ConditionVerticesRendered)
 		switch {
 		case len(item.Status.Vertices) == readsJobsOfA+readsJobsOfB && cond == nil:
 			rendered++
@@ -168,15 +169,6 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func findCondition(cs []metav1.Condition, typ string) *metav1.Condition {
-	for i := range cs {
-		if cs[i].Type == typ {
-			return &cs[i]
-		}
-	}
-	return nil
 }
 
 // executionAPIServerPID reads the pid file hack/local-up.sh keeps.

@@ -79,6 +79,18 @@ const (
 	ContinueIndependent FailurePolicy = "ContinueIndependent"
 )
 
+// Labels on every Job the controller creates for an Execution, and on its
+// pods: users and tools select an Execution's Jobs, a task's or one job's
+// by them.
+const (
+	LabelExecution = "execution.kubegene.io/execution"
+	LabelTask      = "execution.kubegene.io/task"
+	LabelIndex     = "execution.kubegene.io/index"
+	// LabelAttempt is the Execution's attempt (status.attempts, 1 before any
+	// retry) the Job was created for.
+	LabelAttempt = "execution.kubegene.io/attempt"
+)
+
 // CreatedByAnnotation records the user who created an Execution. The server
 // sets it on create and keeps it on every update; clients cannot write it.
 // The controller copies it onto every Job it creates for the Execution.
