@@ -43,7 +43,48 @@ type ExecutionSpec struct {
 	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
 	// TTLSecondsAfterFinished deletes a finished Execution; see v1alpha1.
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+	// JobCleanup says which finished Jobs are deleted during a run; see v1alpha1.
+	JobCleanup JobCleanupPolicy `json:"jobCleanup,omitempty"`
+	// SecurityContext of every job, unless its task overrides it; see v1alpha1.
+	SecurityContext *SecurityContext `json:"securityContext,omitempty"`
+	// Creator is set by the server on create; see v1alpha1.
+	Creator *UserInfo `json:"creator,omitempty"`
 }
+
+// JobCleanupPolicy says which finished Jobs are deleted during a run.
+type JobCleanupPolicy string
+
+const (
+	// JobCleanupNever keeps every Job until its Execution is deleted.
+	JobCleanupNever JobCleanupPolicy = "Never"
+	// JobCleanupOnJobSuccess deletes each Job once its success is recorded.
+	JobCleanupOnJobSuccess JobCleanupPolicy = "OnJobSuccess"
+)
+
+// SecurityContext is what an Execution may set of its jobs' security
+// context; see v1alpha1.
+type SecurityContext struct {
+	RunAsUser                *int64                 `json:"runAsUser,omitempty"`
+	RunAsGroup               *int64                 `json:"runAsGroup,omitempty"`
+	RunAsNonRoot             *bool                  `json:"runAsNonRoot,omitempty"`
+	SeccompProfile           *corev1.SeccompProfile `json:"seccompProfile,omitempty"`
+	AllowPrivilegeEscalation *bool                  `json:"allowPrivilegeEscalation,omitempty"`
+	Capabilities             *corev1.Capabilities   `json:"capabilities,omitempty"`
+	ReadOnlyRootFilesystem   *bool                  `json:"readOnlyRootFilesystem,omitempty"`
+	FSGroup                  *int64                 `json:"fsGroup,omitempty"`
+	SupplementalGroups       []int64                `json:"supplementalGroups,omitempty"`
+}
+
+// UserInfo is an authenticated user, as the server saw it.
+type UserInfo struct {
+	Username string                `json:"username,omitempty"`
+	UID      string                `json:"uid,omitempty"`
+	Groups   []string              `json:"groups,omitempty"`
+	Extra    map[string]ExtraValue `json:"extra,omitempty"`
+}
+
+// ExtraValue is the values of one extra attribute of a user.
+type ExtraValue []string
 
 // FailurePolicy says what the failure of a job stops.
 type FailurePolicy string
@@ -97,6 +138,8 @@ type Task struct {
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
 	// Parallelism caps how many jobs of this task run at once. Unset means no cap.
 	Parallelism *int64 `json:"parallelism,omitempty"`
+	// SecurityContext of the task's jobs, over the Execution's.
+	SecurityContext *SecurityContext `json:"securityContext,omitempty"`
 }
 
 // DependType says how the jobs of a task wait for the jobs of its target.

@@ -6,12 +6,14 @@ package execution
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/user"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/storage"
@@ -51,17 +53,34 @@ func (executionStrategy) PrepareForCreate(ctx context.Context, obj runtime.Objec
 	e.Status = execution.ExecutionStatus{Phase: execution.PhasePending}
 	e.Generation = 1
 	delete(e.Annotations, execution.CreatedByAnnotation)
+	e.Spec.Creator = nil
 	if u, ok := genericapirequest.UserFrom(ctx); ok && u.GetName() != "" {
 		if e.Annotations == nil {
 			e.Annotations = map[string]string{}
 		}
 		e.Annotations[execution.CreatedByAnnotation] = u.GetName()
+		e.Spec.Creator = creatorOf(u)
 	}
 }
 
-// keepCreator restores the creator annotation of old on e: only the server
-// writes it.
+// creatorOf records who creates an Execution, everything an authorizer
+// needs to decide for them later: the controller checks with it that they
+// may still create Jobs.
+func creatorOf(u user.Info) *execution.UserInfo {
+	info := &execution.UserInfo{Username: u.GetName(), UID: u.GetUID(), Groups: slices.Clone(u.GetGroups())}
+	for k, v := range u.GetExtra() {
+		if info.Extra == nil {
+			info.Extra = map[string]execution.ExtraValue{}
+		}
+		info.Extra[k] = slices.Clone(v)
+	}
+	return info
+}
+
+// keepCreator restores the creator annotation and spec.creator of old on
+// e: only the server writes them.
 func keepCreator(e, old *execution.Execution) {
+	e.Spec.Creator = old.Spec.Creator
 	creator, ok := old.Annotations[execution.CreatedByAnnotation]
 	if !ok {
 		delete(e.Annotations, execution.CreatedByAnnotation)
@@ -78,11 +97,11 @@ func (executionStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.
 	newE, oldE := obj.(*execution.Execution), old.(*execution.Execution)
 	newE.Status = oldE.Status
 	newE.Generation = oldE.Generation
+	keepCreator(newE, oldE)
 	if !apiequality.Semantic.DeepEqual(newE.Spec, oldE.Spec) {
 		// spec.suspend changed (validation refuses any other change).
 		newE.Generation++
 	}
-	keepCreator(newE, oldE)
 }
 
 func (s executionStrategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {

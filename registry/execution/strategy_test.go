@@ -172,3 +172,37 @@ func TestRetryFailedMovesFailedJobsToRetrying(t *testing.T) {
 		}
 	}
 }
+
+func TestCreatorIdentityIsRecordedByTheServerOnly(t *testing.T) {
+	s := newStrategy(testScheme, validation.DefaultOptions())
+	alice := &user.DefaultInfo{Name: "alice", UID: "u-1", Groups: []string{"team-a", user.AllAuthenticated},
+		Extra: map[string][]string{"scopes.example.com": {"batch"}}}
+	ctx := genericapirequest.WithUser(testContext(), alice)
+	e := loadExample(t, "exec-whole")
+	e.Spec.Creator = &execution.UserInfo{Username: "mallory", Groups: []string{"system:masters"}}
+	s.PrepareForCreate(ctx, e)
+	want := &execution.UserInfo{Username: "alice", UID: "u-1", Groups: []string{"team-a", user.AllAuthenticated},
+		Extra: map[string]execution.ExtraValue{"scopes.example.com": {"batch"}}}
+	if !reflect.DeepEqual(e.Spec.Creator, want) {
+		t.Fatalf("spec.creator after create by alice = %+v, want %+v", e.Spec.Creator, want)
+	}
+	if errs := s.Validate(ctx, e); len(errs) > 0 {
+		t.Fatalf("validate: %v", errs)
+	}
+	e.ResourceVersion = "7"
+
+	for _, forged := range []*execution.UserInfo{{Username: "mallory", Groups: []string{"system:masters"}}, nil} {
+		upd := e.DeepCopy()
+		upd.Spec.Creator = forged
+		s.PrepareForUpdate(ctx, upd, e)
+		if !reflect.DeepEqual(upd.Spec.Creator, want) {
+			t.Errorf("update with spec.creator %+v: creator %+v, want %+v", forged, upd.Spec.Creator, want)
+		}
+		if upd.Generation != e.Generation {
+			t.Errorf("update with spec.creator %+v: generation %d, want %d (nothing changed)", forged, upd.Generation, e.Generation)
+		}
+		if errs := s.ValidateUpdate(ctx, upd, e); len(errs) > 0 {
+			t.Errorf("update with spec.creator %+v refused: %v", forged, errs)
+		}
+	}
+}

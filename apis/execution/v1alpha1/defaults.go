@@ -22,10 +22,13 @@ func SetDefaults_Dependent(obj *Dependent) {
 	}
 }
 
-// SetDefaults_ExecutionSpec makes FailFast the failure policy, the behaviour
-// of Executions written before there was a choice.
+// SetDefaults_ExecutionSpec makes FailFast the failure policy and Never the
+// job cleanup: the behaviour of Executions written before there was a choice.
 func SetDefaults_ExecutionSpec(obj *ExecutionSpec) {
 	if obj.FailurePolicy == "" {
 		obj.FailurePolicy = FailFast
+	}
+	if obj.JobCleanup == "" {
+		obj.JobCleanup = JobCleanupNever
 	}
 }

@@ -67,7 +67,92 @@ type ExecutionSpec struct {
 	// that many seconds after it succeeded or failed. Unset means never.
 	// +optional
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+	// JobCleanup says which finished Jobs the controller deletes while the
+	// Execution runs. Never (the default) keeps every Job until the
+	// Execution is deleted. OnJobSuccess deletes each succeeded Job, and its
+	// pods, once its success is recorded in status.tasks: an Execution of
+	// many jobs then keeps only its running and failed Jobs in the cluster.
+	// status.vertices still shows every job.
+	// +optional
+	JobCleanup JobCleanupPolicy `json:"jobCleanup,omitempty"`
+	// SecurityContext applies to the pod and container of every job; a
+	// task's securityContext overrides it field by field.
+	// +optional
+	SecurityContext *SecurityContext `json:"securityContext,omitempty"`
+	// Creator is the user who created the Execution. The server sets it on
+	// create from the authenticated request and keeps it on every update;
+	// what a client sends is ignored. The controller checks that this user
+	// may still create Jobs in the namespace before it creates them.
+	// +optional
+	Creator *UserInfo `json:"creator,omitempty"`
 }
+
+// JobCleanupPolicy says which finished Jobs are deleted during a run.
+type JobCleanupPolicy string
+
+const (
+	// JobCleanupNever keeps every Job until its Execution is deleted.
+	JobCleanupNever JobCleanupPolicy = "Never"
+	// JobCleanupOnJobSuccess deletes each Job once its success is recorded.
+	JobCleanupOnJobSuccess JobCleanupPolicy = "OnJobSuccess"
+)
+
+// SecurityContext is what an Execution may set of its jobs' security
+// context: the fields Pod Security "restricted" can accept, with a
+// container securityContext's names. fsGroup and supplementalGroups apply to
+// the pod, the others to the container. Nothing privileged can be asked for;
+// Pod Security admission stays the judge of the rest.
+type SecurityContext struct {
+	// RunAsUser is the UID the command runs as.
+	// +optional
+	RunAsUser *int64 `json:"runAsUser,omitempty"`
+	// RunAsGroup is the primary GID the command runs as.
+	// +optional
+	RunAsGroup *int64 `json:"runAsGroup,omitempty"`
+	// RunAsNonRoot requires the image to run as a non-zero UID.
+	// +optional
+	RunAsNonRoot *bool `json:"runAsNonRoot,omitempty"`
+	// SeccompProfile of the container: RuntimeDefault or Localhost.
+	// +optional
+	SeccompProfile *corev1.SeccompProfile `json:"seccompProfile,omitempty"`
+	// AllowPrivilegeEscalation controls the no_new_privs flag.
+	// +optional
+	AllowPrivilegeEscalation *bool `json:"allowPrivilegeEscalation,omitempty"`
+	// Capabilities to drop, and to add: only those Pod Security "baseline"
+	// allows.
+	// +optional
+	Capabilities *corev1.Capabilities `json:"capabilities,omitempty"`
+	// ReadOnlyRootFilesystem mounts the container's root filesystem read-only.
+	// +optional
+	ReadOnlyRootFilesystem *bool `json:"readOnlyRootFilesystem,omitempty"`
+	// FSGroup owns the pod's volumes.
+	// +optional
+	FSGroup *int64 `json:"fsGroup,omitempty"`
+	// SupplementalGroups are added to the command's groups.
+	// +optional
+	// +listType=atomic
+	SupplementalGroups []int64 `json:"supplementalGroups,omitempty"`
+}
+
+// UserInfo is an authenticated user, as the server saw it.
+type UserInfo struct {
+	// Username of the user.
+	// +optional
+	Username string `json:"username,omitempty"`
+	// UID of the user.
+	// +optional
+	UID string `json:"uid,omitempty"`
+	// Groups the user belongs to.
+	// +optional
+	// +listType=atomic
+	Groups []string `json:"groups,omitempty"`
+	// Extra attributes the authenticator provided.
+	// +optional
+	Extra map[string]ExtraValue `json:"extra,omitempty"`
+}
+
+// ExtraValue is the values of one extra attribute of a user.
+type ExtraValue []string
 
 // FailurePolicy says what the failure of a job stops.
 type FailurePolicy string
@@ -154,6 +239,10 @@ type Task struct {
 	// Parallelism caps how many jobs of this task run at once. Unset means no cap.
 	// +optional
 	Parallelism *int64 `json:"parallelism,omitempty"`
+	// SecurityContext of the task's jobs; its fields override those of the
+	// Execution's securityContext.
+	// +optional
+	SecurityContext *SecurityContext `json:"securityContext,omitempty"`
 }
 
 // DependType says how the jobs of a task wait for the jobs of its target.

@@ -67,6 +67,11 @@ func (in ResourceRequirements) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in SecurityContext) OpenAPIModelName() string {
+	return "io.kubegene.execution.v1alpha1.SecurityContext"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in Task) OpenAPIModelName() string {
 	return "io.kubegene.execution.v1alpha1.Task"
 }
@@ -74,6 +79,11 @@ func (in Task) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in TaskStatus) OpenAPIModelName() string {
 	return "io.kubegene.execution.v1alpha1.TaskStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in UserInfo) OpenAPIModelName() string {
+	return "io.kubegene.execution.v1alpha1.UserInfo"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

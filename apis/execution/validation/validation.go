@@ -161,7 +161,10 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 	return allErrs
 }
 
-var supportedFailurePolicies = []string{string(execution.FailFast), string(execution.ContinueIndependent)}
+var (
+	supportedFailurePolicies = []string{string(execution.FailFast), string(execution.ContinueIndependent)}
+	supportedJobCleanups     = []string{string(execution.JobCleanupNever), string(execution.JobCleanupOnJobSuccess)}
+)
 
 // validateControl checks the fields that steer a run.
 func validateControl(spec *execution.ExecutionSpec, fldPath *field.Path) field.ErrorList {
@@ -170,6 +173,11 @@ func validateControl(spec *execution.ExecutionSpec, fldPath *field.Path) field.E
 	case "", execution.FailFast, execution.ContinueIndependent: // unset is defaulted to FailFast
 	default:
 		allErrs = append(allErrs, field.NotSupported(fldPath.Child("failurePolicy"), spec.FailurePolicy, supportedFailurePolicies))
+	}
+	switch spec.JobCleanup {
+	case "", execution.JobCleanupNever, execution.JobCleanupOnJobSuccess: // unset is defaulted to Never
+	default:
+		allErrs = append(allErrs, field.NotSupported(fldPath.Child("jobCleanup"), spec.JobCleanup, supportedJobCleanups))
 	}
 	if d := spec.ActiveDeadlineSeconds; d != nil && *d <= 0 {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *d, "must be greater than zero"))

@@ -184,8 +184,10 @@ func TestValidateExecution(t *testing.T) {
 			e.Spec.FailurePolicy = "KeepGoing"
 			e.Spec.ActiveDeadlineSeconds = ptr.To[int64](0)
 			e.Spec.TTLSecondsAfterFinished = ptr.To[int32](-1)
+			e.Spec.JobCleanup = "Always"
 		}, want: []wantErr{
 			{field.ErrorTypeNotSupported, "spec.failurePolicy", `"FailFast", "ContinueIndependent"`},
+			{field.ErrorTypeNotSupported, "spec.jobCleanup", `"Never", "OnJobSuccess"`},
 			{field.ErrorTypeInvalid, "spec.activeDeadlineSeconds", "greater than zero"},
 			{field.ErrorTypeInvalid, "spec.ttlSecondsAfterFinished", "greater than or equal to 0"},
 		}},
@@ -194,6 +196,7 @@ func TestValidateExecution(t *testing.T) {
 			e.Spec.FailurePolicy = execution.ContinueIndependent
 			e.Spec.ActiveDeadlineSeconds = ptr.To[int64](60)
 			e.Spec.TTLSecondsAfterFinished = ptr.To[int32](0)
+			e.Spec.JobCleanup = execution.JobCleanupOnJobSuccess
 		}},
 		{name: "volume missing path and pvc", mutate: func(e *execution.Execution) {
 			e.Spec.Tasks[0].Volumes = map[string]execution.Volume{"v": {}}

@@ -344,8 +344,10 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ExecutionStatus{}.OpenAPIModelName():              schema_kubegene_apis_execution_v1alpha1_ExecutionStatus(ref),
 		v1alpha1.JobMessage{}.OpenAPIModelName():                   schema_kubegene_apis_execution_v1alpha1_JobMessage(ref),
 		v1alpha1.ResourceRequirements{}.OpenAPIModelName():         schema_kubegene_apis_execution_v1alpha1_ResourceRequirements(ref),
+		v1alpha1.SecurityContext{}.OpenAPIModelName():              schema_kubegene_apis_execution_v1alpha1_SecurityContext(ref),
 		v1alpha1.Task{}.OpenAPIModelName():                         schema_kubegene_apis_execution_v1alpha1_Task(ref),
 		v1alpha1.TaskStatus{}.OpenAPIModelName():                   schema_kubegene_apis_execution_v1alpha1_TaskStatus(ref),
+		v1alpha1.UserInfo{}.OpenAPIModelName():                     schema_kubegene_apis_execution_v1alpha1_UserInfo(ref),
 		v1alpha1.Vertex{}.OpenAPIModelName():                       schema_kubegene_apis_execution_v1alpha1_Vertex(ref),
 		v1alpha1.Volume{}.OpenAPIModelName():                       schema_kubegene_apis_execution_v1alpha1_Volume(ref),
 		v1alpha1.VolumeSource{}.OpenAPIModelName():                 schema_kubegene_apis_execution_v1alpha1_VolumeSource(ref),
@@ -17662,12 +17664,31 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionSpec(ref common.ReferenceC
 							Format:      "int32",
 						},
 					},
+					"jobCleanup": {
+						SchemaProps: spec.SchemaProps{
+							Description: "JobCleanup says which finished Jobs the controller deletes while the Execution runs. Never (the default) keeps every Job until the Execution is deleted. OnJobSuccess deletes each succeeded Job, and its pods, once its success is recorded in status.tasks: an Execution of many jobs then keeps only its running and failed Jobs in the cluster. status.vertices still shows every job.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"securityContext": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SecurityContext applies to the pod and container of every job; a task's securityContext overrides it field by field.",
+							Ref:         ref(v1alpha1.SecurityContext{}.OpenAPIModelName()),
+						},
+					},
+					"creator": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Creator is the user who created the Execution. The server sets it on create from the authenticated request and keeps it on every update; what a client sends is ignored. The controller checks that this user may still create Jobs in the namespace before it creates them.",
+							Ref:         ref(v1alpha1.UserInfo{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"tasks"},
 			},
 		},
 		Dependencies: []string{
-			v1.Affinity{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1alpha1.Task{}.OpenAPIModelName()},
+			v1.Affinity{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1alpha1.SecurityContext{}.OpenAPIModelName(), v1alpha1.Task{}.OpenAPIModelName(), v1alpha1.UserInfo{}.OpenAPIModelName()},
 	}
 }
 
@@ -17839,6 +17860,94 @@ func schema_kubegene_apis_execution_v1alpha1_ResourceRequirements(ref common.Ref
 	}
 }
 
+func schema_kubegene_apis_execution_v1alpha1_SecurityContext(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SecurityContext is what an Execution may set of its jobs' security context: the fields Pod Security \"restricted\" can accept, with a container securityContext's names. fsGroup and supplementalGroups apply to the pod, the others to the container. Nothing privileged can be asked for; Pod Security admission stays the judge of the rest.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"runAsUser": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RunAsUser is the UID the command runs as.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"runAsGroup": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RunAsGroup is the primary GID the command runs as.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"runAsNonRoot": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RunAsNonRoot requires the image to run as a non-zero UID.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"seccompProfile": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SeccompProfile of the container: RuntimeDefault or Localhost.",
+							Ref:         ref(v1.SeccompProfile{}.OpenAPIModelName()),
+						},
+					},
+					"allowPrivilegeEscalation": {
+						SchemaProps: spec.SchemaProps{
+							Description: "AllowPrivilegeEscalation controls the no_new_privs flag.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"capabilities": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Capabilities to drop, and to add: only those Pod Security \"baseline\" allows.",
+							Ref:         ref(v1.Capabilities{}.OpenAPIModelName()),
+						},
+					},
+					"readOnlyRootFilesystem": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ReadOnlyRootFilesystem mounts the container's root filesystem read-only.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"fsGroup": {
+						SchemaProps: spec.SchemaProps{
+							Description: "FSGroup owns the pod's volumes.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"supplementalGroups": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SupplementalGroups are added to the command's groups.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"integer"},
+										Format: "int64",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.Capabilities{}.OpenAPIModelName(), v1.SeccompProfile{}.OpenAPIModelName()},
+	}
+}
+
 func schema_kubegene_apis_execution_v1alpha1_Task(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -17992,12 +18101,18 @@ func schema_kubegene_apis_execution_v1alpha1_Task(ref common.ReferenceCallback) 
 							Format:      "int64",
 						},
 					},
+					"securityContext": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SecurityContext of the task's jobs; its fields override those of the Execution's securityContext.",
+							Ref:         ref(v1alpha1.SecurityContext{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"name", "image"},
 			},
 		},
 		Dependencies: []string{
-			v1.Affinity{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1alpha1.CommandsIter{}.OpenAPIModelName(), v1alpha1.Dependent{}.OpenAPIModelName(), v1alpha1.ResourceRequirements{}.OpenAPIModelName(), v1alpha1.Volume{}.OpenAPIModelName()},
+			v1.Affinity{}.OpenAPIModelName(), v1.Toleration{}.OpenAPIModelName(), v1alpha1.CommandsIter{}.OpenAPIModelName(), v1alpha1.Dependent{}.OpenAPIModelName(), v1alpha1.ResourceRequirements{}.OpenAPIModelName(), v1alpha1.SecurityContext{}.OpenAPIModelName(), v1alpha1.Volume{}.OpenAPIModelName()},
 	}
 }
 
@@ -18068,6 +18183,74 @@ func schema_kubegene_apis_execution_v1alpha1_TaskStatus(ref common.ReferenceCall
 		},
 		Dependencies: []string{
 			v1alpha1.JobMessage{}.OpenAPIModelName()},
+	}
+}
+
+func schema_kubegene_apis_execution_v1alpha1_UserInfo(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "UserInfo is an authenticated user, as the server saw it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"username": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Username of the user.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"uid": {
+						SchemaProps: spec.SchemaProps{
+							Description: "UID of the user.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"groups": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Groups the user belongs to.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"extra": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Extra attributes the authenticator provided.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type: []string{"array"},
+										Items: &spec.SchemaOrArray{
+											Schema: &spec.Schema{
+												SchemaProps: spec.SchemaProps{
+													Type:   []string{"string"},
+													Format: "",
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
 	}
 }
 
