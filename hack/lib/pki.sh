@@ -22,7 +22,9 @@
 #   users/NAME.kubeconfig             any minted user, e.g. execution-apiserver's own identity
 #
 # Keys are ECDSA P-256 (RSA 2048 for the service-account key); certificates are
-# valid for 10 years. Nothing here is secret beyond this machine: it is test PKI.
+# valid for PKI_DAYS days (default 3650, 10 years). For the local stack nothing
+# here is secret beyond this machine: it is test PKI. hack/ha-etcd-certs.sh
+# uses the same functions (PKI_DIR set to its OUTDIR) for the HA etcd's TLS.
 
 # Do not change the caller's shell options when sourced.
 _PKI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,7 +34,7 @@ _PKI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 : "${KUBE_APISERVER_URL:=https://127.0.0.1:${KUBE_APISERVER_PORT}}"
 : "${EXEC_SERVICE_NAME:=execution-apiserver}"
 : "${EXEC_SERVICE_NAMESPACE:=kubegene-system}"
-PKI_DAYS=3650
+: "${PKI_DAYS:=3650}"
 
 _pki_log() { echo "[pki] $*" >&2; }
 
@@ -61,7 +63,7 @@ pki_ensure_ca() {
 # pki_sign OUT CA KIND SUBJECT [SAN]
 #   OUT     path prefix (OUT.crt, OUT.key)
 #   CA      CA name in PKI_DIR (ca, front-proxy-ca)
-#   KIND    server | client
+#   KIND    server | client | peer (server and client, e.g. etcd members)
 #   SUBJECT openssl subject, e.g. "/O=g1/O=g2/CN=alice"
 #   SAN     for servers: "DNS:localhost,IP:127.0.0.1"
 # Skips the work when OUT.crt exists with the same subject (and SANs).
@@ -79,12 +81,16 @@ pki_sign() {
     echo "basicConstraints=critical,CA:FALSE"
     echo "keyUsage=critical,digitalSignature,keyEncipherment"
     echo "authorityKeyIdentifier=keyid"
-    if [[ "${kind}" == server ]]; then
-      echo "extendedKeyUsage=serverAuth"
-      echo "subjectAltName=${san}"
-    else
-      echo "extendedKeyUsage=clientAuth"
-    fi
+    case "${kind}" in
+      server)
+        echo "extendedKeyUsage=serverAuth"
+        echo "subjectAltName=${san}" ;;
+      peer)
+        echo "extendedKeyUsage=serverAuth,clientAuth"
+        echo "subjectAltName=${san}" ;;
+      *)
+        echo "extendedKeyUsage=clientAuth" ;;
+    esac
   } > "${ext}"
   rm -f "${out}.key"
   _pki_key "${out}.key"

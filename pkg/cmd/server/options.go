@@ -107,6 +107,8 @@ func (o *Options) Validate() error {
 	errs := o.ServerRun.Validate()
 	if !o.usesEmbeddedEtcd() {
 		errs = append(errs, o.RecommendedOptions.Validate()...)
+	} else {
+		errs = append(errs, o.EmbeddedEtcd.Validate()...)
 	}
 	if o.Registry.Validation.MaxJobs < 1 {
 		errs = append(errs, fmt.Errorf("--max-jobs-per-execution must be at least 1"))
