@@ -22,6 +22,8 @@
 #   LOCAL_UP_SKIP_TOOLS_BUILD=1           do not run hack/tools/build.sh (binaries must exist)
 #   ETCD_CLIENT_PORT (23790) ETCD_PEER_PORT (23800) KUBE_APISERVER_PORT (26443)
 #   KCM_PORT (30257) SCHEDULER_PORT (30259) KWOK_PORT (30247) EXEC_PORT (28443)
+#   EXEC_ETCD_PORT (28379)                the execution-apiserver's embedded etcd: client URL
+#                                         http://127.0.0.1:EXEC_ETCD_PORT (loopback, no TLS)
 #   KWOK_NODE_NAME (kwok-node-0), KWOK_NODE_IP (127.0.0.1), KWOK_POD_CIDR (10.0.0.0/24),
 #   SERVICE_CLUSTER_IP_RANGE (10.96.0.0/16): bookkeeping only, nothing connects to them
 #   <COMPONENT>_EXTRA_ARGS                extra flags, e.g. EXECUTION_APISERVER_EXTRA_ARGS="--v=4"
@@ -49,6 +51,7 @@ MANIFEST_DIR="${LOCAL_DIR}/manifests"
 : "${SCHEDULER_PORT:=30259}"
 : "${KWOK_PORT:=30247}"
 : "${EXEC_PORT:=28443}"
+: "${EXEC_ETCD_PORT:=28379}"
 : "${KWOK_NODE_NAME:=kwok-node-0}"
 : "${KWOK_NODE_IP:=127.0.0.1}"
 : "${KWOK_POD_CIDR:=10.0.0.0/24}"
@@ -190,7 +193,10 @@ component_args() {
         --kubeconfig="${EXEC_KUBECONFIG}"
         --authentication-kubeconfig="${EXEC_KUBECONFIG}"
         --authorization-kubeconfig="${EXEC_KUBECONFIG}"
-        --embedded-etcd-data-dir="${LOCAL_DIR}/execution-apiserver/etcd")
+        --embedded-etcd-data-dir="${LOCAL_DIR}/execution-apiserver/etcd"
+        # A fixed port (not the default's random one), so that tests and
+        # etcdctl can read what the server stores.
+        --embedded-etcd-client-url="http://127.0.0.1:${EXEC_ETCD_PORT}")
       ;;
     *) die "unknown component ${name} (one of: ${ALL_COMPONENTS[*]})" ;;
   esac
@@ -232,6 +238,21 @@ port_of() {
 
 port_in_use() { ss -Hltn "sport = :$1" | grep -q .; }
 
+# embedded_etcd_port: the client port of the embedded etcd that the
+# execution-apiserver command line in ARGS runs; fails when it runs none
+# (--etcd-servers) or lets the kernel pick the port.
+embedded_etcd_port() {
+  local a port=""
+  for a in "${ARGS[@]}"; do
+    case "${a}" in
+      --etcd-servers=*) return 1 ;;
+      --embedded-etcd-client-url=*) port="${a##*:}" ;;
+    esac
+  done
+  [[ "${port}" =~ ^[0-9]+$ && "${port}" != 0 ]] || return 1
+  echo "${port}"
+}
+
 # close_inherited_fds: closes every descriptor above 2 of this (sub)shell, so
 # that a component started from it keeps nothing of its caller's for its whole
 # life: not a lock (`flock FILE hack/local-up.sh up` would stay locked while
@@ -267,6 +288,9 @@ start_component() {
   port="$(port_of "${name}")"
   if port_in_use "${port}"; then
     die "port ${port} for ${name} is already in use by another process (set the port variable, see --help)"
+  fi
+  if [[ "${name}" == execution-apiserver ]] && port="$(embedded_etcd_port)" && port_in_use "${port}"; then
+    die "port ${port} for ${name}'s embedded etcd is already in use by another process (set EXEC_ETCD_PORT, see --help)"
   fi
   [[ -x "${ARGS[0]}" ]] || die "${ARGS[0]} is missing (hack/tools/build.sh)"
   mkdir -p "${LOG_DIR}" "${PID_DIR}"
@@ -429,6 +453,7 @@ export KCM_PORT=${KCM_PORT}
 export SCHEDULER_PORT=${SCHEDULER_PORT}
 export KWOK_PORT=${KWOK_PORT}
 export EXEC_PORT=${EXEC_PORT}
+export EXEC_ETCD_PORT=${EXEC_ETCD_PORT}
 export KWOK_NODE_NAME=${KWOK_NODE_NAME}
 EOF
 }
@@ -592,9 +617,16 @@ cmd_down() {
 }
 
 cmd_status() {
-  local name pid rc=0 port
+  local name pid rc=0 port etcd_port
   for name in "${ALL_COMPONENTS[@]}"; do
     port="$(port_of "${name}")"
+    # The embedded etcd's port as the recorded command line has it.
+    if [[ "${name}" == execution-apiserver && -s "${ARGS_DIR}/${name}.args" ]]; then
+      mapfile -d '' -t ARGS < "${ARGS_DIR}/${name}.args"
+      if etcd_port="$(embedded_etcd_port)"; then
+        port+=", embedded etcd ${etcd_port}"
+      fi
+    fi
     if pid="$(component_pid "${name}")"; then
       printf '%-25s running  pid %-8s port %s\n' "${name}" "${pid}" "${port}"
     elif [[ -e "$(pid_file "${name}")" ]]; then

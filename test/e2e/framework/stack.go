@@ -672,3 +672,35 @@ func (s *Stack) EnvValue(name, def string) string {
 func (s *Stack) ExecutionAPIServerURL() string {
 	return "https://127.0.0.1:" + s.EnvValue("EXEC_PORT", "28443")
 }
+
+// ExecutionEtcd is where the execution-apiserver's embedded etcd serves
+// its clients (http://127.0.0.1:EXEC_ETCD_PORT, no TLS) and the prefix of
+// the server's keys (--etcd-prefix), as its recorded command line
+// (_output/local/args/execution-apiserver.args) has them: an Execution is
+// stored under PREFIX/execution.kubegene.io/executions/NAMESPACE/NAME. The
+// error says why there is none to read: a server started before
+// hack/local-up.sh fixed the port (it was random), or one on --etcd-servers.
+func (s *Stack) ExecutionEtcd() (endpoint, prefix string, err error) {
+	argsFile := filepath.Join(s.LocalDir, "args", "execution-apiserver.args")
+	raw, err := os.ReadFile(argsFile)
+	if err != nil {
+		return "", "", fmt.Errorf("the execution-apiserver's command line: %w", err)
+	}
+	prefix = "/registry/execution.kubegene.io" // the server's default --etcd-prefix
+	for _, a := range strings.Split(string(raw), "\x00") {
+		switch {
+		case strings.HasPrefix(a, "--etcd-servers="):
+			return "", "", fmt.Errorf("the execution-apiserver runs on an external etcd (%s in %s), not its embedded one", a, argsFile)
+		case strings.HasPrefix(a, "--embedded-etcd-client-url="):
+			endpoint = strings.TrimPrefix(a, "--embedded-etcd-client-url=")
+		case strings.HasPrefix(a, "--etcd-prefix="):
+			prefix = strings.TrimPrefix(a, "--etcd-prefix=")
+		}
+	}
+	if endpoint == "" || strings.HasSuffix(endpoint, ":0") {
+		return "", "", fmt.Errorf("the running execution-apiserver's embedded etcd has no fixed port (%s has no --embedded-etcd-client-url, "+
+			"or port 0): it was started before hack/local-up.sh gave it EXEC_ETCD_PORT. Start it with its flags made anew: "+
+			"rm %s && hack/local-up.sh restart execution-apiserver (or hack/local-up.sh down && hack/local-up.sh up)", argsFile, argsFile)
+	}
+	return endpoint, prefix, nil
+}
