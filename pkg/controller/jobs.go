@@ -64,6 +64,8 @@ func newJob(e *v1alpha1.Execution, g *dag.Graph, t, index int) *batchv1.Job {
 		Image:   task.Image,
 		Command: []string{"sh", "-c", v1alpha1.CommandsOf(task).At(index)},
 	}
+	podSecurityContext, containerSecurityContext := securityContexts(e.Spec.SecurityContext, task.SecurityContext)
+	container.SecurityContext = containerSecurityContext
 	var volumes []corev1.Volume
 	for _, vname := range slices.Sorted(maps.Keys(task.Volumes)) {
 		v := task.Volumes[vname]
@@ -128,12 +130,13 @@ func newJob(e *v1alpha1.Execution, g *dag.Graph, t, index int) *batchv1.Job {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels)},
 				Spec: corev1.PodSpec{
-					RestartPolicy: corev1.RestartPolicyOnFailure,
-					Containers:    []corev1.Container{container},
-					Volumes:       volumes,
-					NodeSelector:  maps.Clone(nodeSelector),
-					Affinity:      affinity.DeepCopy(),
-					Tolerations:   tolerationsCopy,
+					RestartPolicy:   corev1.RestartPolicyOnFailure,
+					Containers:      []corev1.Container{container},
+					Volumes:         volumes,
+					NodeSelector:    maps.Clone(nodeSelector),
+					Affinity:        affinity.DeepCopy(),
+					Tolerations:     tolerationsCopy,
+					SecurityContext: podSecurityContext,
 				},
 			},
 		},

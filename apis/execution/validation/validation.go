@@ -7,6 +7,7 @@ package validation
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -137,11 +138,13 @@ func validateSpec(name string, spec *execution.ExecutionSpec, opts Options, fldP
 		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*spec.Parallelism, fldPath.Child("parallelism"))...)
 	}
 	allErrs = append(allErrs, validateControl(spec, fldPath)...)
+	allErrs = append(allErrs, validateSecurityContext(spec.SecurityContext, fldPath.Child("securityContext"))...)
 
 	tasks := execution.GraphTasks(spec)
 	totalJobs := 0
 	for i := range spec.Tasks {
 		allErrs = append(allErrs, validateTask(name, &spec.Tasks[i], opts, tasksPath.Index(i))...)
+		allErrs = append(allErrs, validateInheritedRunAsNonRoot(spec.SecurityContext, spec.Tasks[i].SecurityContext, tasksPath.Index(i).Child("securityContext"))...)
 		totalJobs += tasks[i].Jobs
 	}
 	if totalJobs > opts.MaxJobs {
@@ -251,7 +254,108 @@ func validateTask(executionName string, t *execution.Task, opts Options, fldPath
 	if t.ActiveDeadlineSeconds != nil && *t.ActiveDeadlineSeconds <= 0 {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("activeDeadlineSeconds"), *t.ActiveDeadlineSeconds, "must be greater than zero"))
 	}
+	allErrs = append(allErrs, validateSecurityContext(t.SecurityContext, fldPath.Child("securityContext"))...)
 	return allErrs
+}
+
+var (
+	supportedSeccompProfileTypes = []string{string(corev1.SeccompProfileTypeRuntimeDefault), string(corev1.SeccompProfileTypeLocalhost)}
+	// baselineCapabilities are the capabilities Pod Security "baseline" lets
+	// a container add (k8s.io/pod-security-admission, policy
+	// check_capabilities_baseline.go); "restricted" allows NET_BIND_SERVICE
+	// of them, and admission judges that.
+	baselineCapabilities = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+		"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+	baselineCapabilitySet = sets.New(baselineCapabilities...)
+)
+
+// validateSecurityContext refuses what a job's security context could never
+// be under Pod Security "restricted", or what is malformed: negative IDs, an
+// Unconfined or unknown seccomp profile, a Localhost profile without its
+// path, capabilities beyond "baseline", runAsNonRoot with runAsUser 0.
+// Pod Security admission stays the judge of the rest (e.g. a missing
+// runAsNonRoot), in the namespace's own level.
+func validateSecurityContext(sc *execution.SecurityContext, fldPath *field.Path) field.ErrorList {
+	if sc == nil {
+		return nil
+	}
+	var allErrs field.ErrorList
+	if sc.RunAsUser != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*sc.RunAsUser, fldPath.Child("runAsUser"))...)
+	}
+	if sc.RunAsGroup != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*sc.RunAsGroup, fldPath.Child("runAsGroup"))...)
+	}
+	if sc.RunAsNonRoot != nil && *sc.RunAsNonRoot && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("runAsNonRoot"), true, "may not be true when runAsUser is 0 (root): no job could start"))
+	}
+	if sp := sc.SeccompProfile; sp != nil {
+		allErrs = append(allErrs, validateSeccompProfile(sp, fldPath.Child("seccompProfile"))...)
+	}
+	if c := sc.Capabilities; c != nil {
+		for i, name := range c.Add {
+			if !baselineCapabilitySet.Has(string(name)) {
+				allErrs = append(allErrs, field.NotSupported(fldPath.Child("capabilities", "add").Index(i), name, baselineCapabilities))
+			}
+		}
+	}
+	if sc.FSGroup != nil {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(*sc.FSGroup, fldPath.Child("fsGroup"))...)
+	}
+	for i, g := range sc.SupplementalGroups {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateNonnegativeField(g, fldPath.Child("supplementalGroups").Index(i))...)
+	}
+	return allErrs
+}
+
+// validateSeccompProfile accepts RuntimeDefault, and Localhost with a
+// relative path below the kubelet's seccomp directory, as core validation
+// of pods does.
+func validateSeccompProfile(sp *corev1.SeccompProfile, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	profilePath := fldPath.Child("localhostProfile")
+	switch sp.Type {
+	case corev1.SeccompProfileTypeLocalhost:
+		switch {
+		case sp.LocalhostProfile == nil || *sp.LocalhostProfile == "":
+			allErrs = append(allErrs, field.Required(profilePath, "the profile's path when type is Localhost"))
+		case path.IsAbs(*sp.LocalhostProfile):
+			allErrs = append(allErrs, field.Invalid(profilePath, *sp.LocalhostProfile, "must be a relative path"))
+		case slices.Contains(strings.Split(*sp.LocalhostProfile, "/"), ".."):
+			allErrs = append(allErrs, field.Invalid(profilePath, *sp.LocalhostProfile, "must not contain '..'"))
+		}
+		return allErrs
+	case "":
+		allErrs = append(allErrs, field.Required(fldPath.Child("type"), "RuntimeDefault or Localhost"))
+	case corev1.SeccompProfileTypeRuntimeDefault:
+	default: // Unconfined too: Pod Security "restricted" refuses it
+		allErrs = append(allErrs, field.NotSupported(fldPath.Child("type"), sp.Type, supportedSeccompProfileTypes))
+	}
+	if sp.LocalhostProfile != nil {
+		allErrs = append(allErrs, field.Forbidden(profilePath, "may only be set when type is Localhost"))
+	}
+	return allErrs
+}
+
+// validateInheritedRunAsNonRoot refuses a task whose effective security
+// context — its own fields over the Execution's — has runAsNonRoot true and
+// runAsUser 0 when the two come from different levels (each level alone is
+// checked by validateSecurityContext). The error is on the task's field.
+func validateInheritedRunAsNonRoot(specSC, taskSC *execution.SecurityContext, fldPath *field.Path) field.ErrorList {
+	if specSC == nil || taskSC == nil {
+		return nil
+	}
+	switch {
+	case taskSC.RunAsUser != nil && *taskSC.RunAsUser == 0 && taskSC.RunAsNonRoot == nil &&
+		specSC.RunAsNonRoot != nil && *specSC.RunAsNonRoot:
+		return field.ErrorList{field.Invalid(fldPath.Child("runAsUser"), int64(0),
+			"may not be 0 (root) when spec.securityContext.runAsNonRoot is true: no job could start")}
+	case taskSC.RunAsNonRoot != nil && *taskSC.RunAsNonRoot && taskSC.RunAsUser == nil &&
+		specSC.RunAsUser != nil && *specSC.RunAsUser == 0:
+		return field.ErrorList{field.Invalid(fldPath.Child("runAsNonRoot"), true,
+			"may not be true when spec.securityContext.runAsUser is 0 (root): no job could start")}
+	}
+	return nil
 }
 
 // validateCommands checks a task's commands or commandsIter and returns

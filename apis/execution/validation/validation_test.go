@@ -258,6 +258,128 @@ func TestValidateExecution(t *testing.T) {
 	}
 }
 
+// restricted is a security context Pod Security "restricted" accepts.
+func restricted() *execution.SecurityContext {
+	return &execution.SecurityContext{
+		RunAsNonRoot:             ptr.To(true),
+		RunAsUser:                ptr.To[int64](1000),
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// TestValidateSecurityContext: spec.securityContext and
+// spec.tasks[i].securityContext refuse what Pod Security "restricted" could
+// never accept, or what is malformed, at the exact field.
+func TestValidateSecurityContext(t *testing.T) {
+	const baselineList = `supported values: "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"`
+	cases := []struct {
+		name   string
+		mutate func(e *execution.Execution)
+		want   []wantErr
+	}{
+		{name: "restricted on the spec, overridden by a task", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = restricted()
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{
+				RunAsUser:              ptr.To[int64](2000),
+				RunAsGroup:             ptr.To[int64](0),
+				FSGroup:                ptr.To[int64](3000),
+				SupplementalGroups:     []int64{0, 4000},
+				ReadOnlyRootFilesystem: ptr.To(true),
+				Capabilities:           &corev1.Capabilities{Add: []corev1.Capability{"NET_BIND_SERVICE", "CHOWN"}, Drop: []corev1.Capability{"ALL"}},
+				SeccompProfile:         &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr.To("profiles/audit.json")},
+			}
+		}},
+		{name: "empty security contexts", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{}
+			e.Spec.Tasks[0].SecurityContext = &execution.SecurityContext{}
+		}},
+		{name: "runAsUser 0 alone is for admission to judge", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{RunAsUser: ptr.To[int64](0), RunAsNonRoot: ptr.To(false)}
+		}},
+		{name: "negative IDs", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{
+				RunAsUser: ptr.To[int64](-1), RunAsGroup: ptr.To[int64](-2), FSGroup: ptr.To[int64](-3), SupplementalGroups: []int64{1, -4},
+			}
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{SupplementalGroups: []int64{-5}}
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.securityContext.runAsUser", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.securityContext.runAsGroup", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.securityContext.fsGroup", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.securityContext.supplementalGroups[1]", "greater than or equal to 0"},
+			{field.ErrorTypeInvalid, "spec.tasks[1].securityContext.supplementalGroups[0]", "greater than or equal to 0"},
+		}},
+		{name: "seccomp Unconfined, unknown and empty types", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}}
+			e.Spec.Tasks[0].SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: "Strict"}}
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{}}
+		}, want: []wantErr{
+			{field.ErrorTypeNotSupported, "spec.securityContext.seccompProfile.type", `supported values: "RuntimeDefault", "Localhost"`},
+			{field.ErrorTypeNotSupported, "spec.tasks[0].securityContext.seccompProfile.type", `"Strict": supported values: "RuntimeDefault", "Localhost"`},
+			{field.ErrorTypeRequired, "spec.tasks[1].securityContext.seccompProfile.type", "RuntimeDefault or Localhost"},
+		}},
+		{name: "seccomp localhostProfile only with Localhost, relative, descending", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault, LocalhostProfile: ptr.To("p.json")}}
+			e.Spec.Tasks[0].SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost}}
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr.To("/etc/p.json")}}
+		}, want: []wantErr{
+			{field.ErrorTypeForbidden, "spec.securityContext.seccompProfile.localhostProfile", "only be set when type is Localhost"},
+			{field.ErrorTypeRequired, "spec.tasks[0].securityContext.seccompProfile.localhostProfile", "when type is Localhost"},
+			{field.ErrorTypeInvalid, "spec.tasks[1].securityContext.seccompProfile.localhostProfile", "relative path"},
+		}},
+		{name: "seccomp localhostProfile going up", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr.To("a/../../p.json")}}
+		}, want: []wantErr{{field.ErrorTypeInvalid, "spec.securityContext.seccompProfile.localhostProfile", "must not contain '..'"}}},
+		{name: "capabilities beyond baseline", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}}
+			e.Spec.Tasks[0].SecurityContext = &execution.SecurityContext{Capabilities: &corev1.Capabilities{
+				Add: []corev1.Capability{"CHOWN", "SYS_ADMIN", "KILL", "CAP_KILL"}, Drop: []corev1.Capability{"ALL"},
+			}}
+		}, want: []wantErr{
+			{field.ErrorTypeNotSupported, "spec.securityContext.capabilities.add[0]", `"NET_RAW": ` + baselineList},
+			{field.ErrorTypeNotSupported, "spec.tasks[0].securityContext.capabilities.add[1]", `"SYS_ADMIN": ` + baselineList},
+			{field.ErrorTypeNotSupported, "spec.tasks[0].securityContext.capabilities.add[3]", `"CAP_KILL": ` + baselineList},
+		}},
+		{name: "runAsNonRoot with runAsUser 0", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](0)}
+			// Within the task too; and since it sets both, the spec's do not count.
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](0)}
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.securityContext.runAsNonRoot", "may not be true when runAsUser is 0"},
+			{field.ErrorTypeInvalid, "spec.tasks[1].securityContext.runAsNonRoot", "may not be true when runAsUser is 0"},
+		}},
+		{name: "a task's runAsUser 0 under the spec's runAsNonRoot", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = restricted()
+			e.Spec.Tasks[0].SecurityContext = &execution.SecurityContext{RunAsUser: ptr.To[int64](0)}
+			// Overriding runAsNonRoot too is fine (admission judges).
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{RunAsUser: ptr.To[int64](0), RunAsNonRoot: ptr.To(false)}
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.tasks[0].securityContext.runAsUser", "may not be 0 (root) when spec.securityContext.runAsNonRoot is true"},
+		}},
+		{name: "a task's runAsNonRoot under the spec's runAsUser 0", mutate: func(e *execution.Execution) {
+			e.Spec.SecurityContext = &execution.SecurityContext{RunAsUser: ptr.To[int64](0)}
+			e.Spec.Tasks[0].SecurityContext = &execution.SecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](1000)}
+			e.Spec.Tasks[1].SecurityContext = &execution.SecurityContext{RunAsNonRoot: ptr.To(true)}
+		}, want: []wantErr{
+			{field.ErrorTypeInvalid, "spec.tasks[1].securityContext.runAsNonRoot", "may not be true when spec.securityContext.runAsUser is 0"},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := seedWhole()
+			tc.mutate(e)
+			got := ValidateExecution(e, DefaultOptions())
+			assertErrors(t, got, tc.want)
+			for i, w := range tc.want {
+				if got[i].Field != w.field {
+					t.Errorf("error %d is on %s, want exactly %s", i, got[i].Field, w.field)
+				}
+			}
+		})
+	}
+}
+
 func assertErrors(t *testing.T, got field.ErrorList, want []wantErr) {
 	t.Helper()
 	if len(got) != len(want) {
