@@ -204,6 +204,11 @@ const (
 	ConditionFailed = "Failed"
 	// ConditionSuspended is True while spec.suspend holds new Jobs back.
 	ConditionSuspended = "Suspended"
+	// ConditionJobsBlocked is True while Jobs cannot be created or cannot
+	// create their pods: the creator may no longer create Jobs, or
+	// kube-apiserver refuses them (a quota, Pod Security, a webhook). Its
+	// message names a job and quotes the refusal.
+	ConditionJobsBlocked = "JobsBlocked"
 	// ConditionVerticesRendered is False when status.vertices was left out
 	// because the Execution has more jobs than the server renders.
 	ConditionVerticesRendered = "VerticesRendered"

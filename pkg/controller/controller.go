@@ -19,11 +19,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/informers"
@@ -59,7 +61,22 @@ type Config struct {
 	// running Execution that stays in the same phase; DefaultStatusInterval
 	// if zero.
 	StatusInterval time.Duration
+	// PermissionCheckInterval is how long the answer to whether an
+	// Execution's creator may still create Jobs is trusted;
+	// DefaultPermissionCheckInterval if zero.
+	PermissionCheckInterval time.Duration
+	// MaxActiveJobsPerExecution bounds the created-but-unfinished Jobs of
+	// one Execution (spec.parallelism may bound them lower); MaxActiveJobs
+	// bounds them across all Executions, shared fairly. Zero or less means
+	// no bound; the server's flags default to DefaultMaxActiveJobs*.
+	MaxActiveJobsPerExecution int
+	MaxActiveJobs             int
 }
+
+// maxRetryDelay bounds the backoff of an Execution whose sync fails, e.g.
+// because kube-apiserver refuses its Jobs: once a quota is raised or a
+// policy fixed, its Jobs start within this time.
+const maxRetryDelay = time.Minute
 
 // DefaultStatusInterval is the default of Config.StatusInterval: kubectl
 // shows progress at most a second old.
@@ -79,7 +96,13 @@ type Controller struct {
 	executionLister  executionlisters.ExecutionLister
 	jobLister        batchlisters.JobLister
 	jobIndexer       cache.Indexer
+	eventFactory     informers.SharedInformerFactory
 	cachesSynced     []cache.InformerSynced
+	permissions      *permissionChecker
+	// limiter bounds the active Jobs of all Executions together.
+	limiter *activeLimiter
+	// maxActivePerExecution: see Config.MaxActiveJobsPerExecution.
+	maxActivePerExecution int
 
 	queue workqueue.TypedRateLimitingInterface[cache.ObjectName]
 
@@ -103,7 +126,9 @@ func New(cfg Config) (*Controller, error) {
 		now:            cfg.Now,
 		statusInterval: cmp.Or(cfg.StatusInterval, DefaultStatusInterval),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.DefaultTypedControllerRateLimiter[cache.ObjectName](),
+			workqueue.NewTypedMaxOfRateLimiter(
+				workqueue.NewTypedItemExponentialFailureRateLimiter[cache.ObjectName](5*time.Millisecond, maxRetryDelay),
+				&workqueue.TypedBucketRateLimiter[cache.ObjectName]{Limiter: rate.NewLimiter(rate.Limit(10), 100)}),
 			workqueue.TypedRateLimitingQueueConfig[cache.ObjectName]{Name: "execution"}),
 		states: make(map[cache.ObjectName]*executionState),
 		phases: make(map[cache.ObjectName]v1alpha1.ExecutionPhase),
@@ -111,6 +136,10 @@ func New(cfg Config) (*Controller, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.limiter = newActiveLimiter(cfg.MaxActiveJobs, func(key cache.ObjectName) { c.queue.Add(key) })
+	c.maxActivePerExecution = cfg.MaxActiveJobsPerExecution
+	c.permissions = newPermissionChecker(cfg.KubeClient.AuthorizationV1().SubjectAccessReviews(), c.now,
+		cmp.Or(cfg.PermissionCheckInterval, DefaultPermissionCheckInterval))
 
 	c.executionFactory = executioninformers.NewSharedInformerFactory(cfg.ExecutionClient, 0)
 	executionInformer := c.executionFactory.Execution().V1alpha1().Executions()
@@ -127,11 +156,11 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("adding execution event handler: %w", err)
 	}
 
-	// Only the controller's own Jobs, without managed fields, to keep the
-	// cache small for Executions of many Jobs.
+	// Only the controller's own Jobs, and of each only what the controller
+	// reads, to keep the cache small for Executions of many Jobs.
 	c.jobFactory = informers.NewSharedInformerFactoryWithOptions(cfg.KubeClient, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = jobSelector }),
-		informers.WithTransform(stripManagedFields))
+		informers.WithTransform(slimJob))
 	jobInformer := c.jobFactory.Batch().V1().Jobs()
 	if err := jobInformer.Informer().AddIndexers(cache.Indexers{executionIndex: indexByExecution}); err != nil {
 		return nil, fmt.Errorf("adding job indexer: %w", err)
@@ -145,8 +174,10 @@ func New(cfg Config) (*Controller, error) {
 			oldOutcome, _, _ := outcomeOf(oldJob)
 			curOutcome, _, _ := outcomeOf(curJob)
 			// Most updates are progress (active, ready pods) that change
-			// nothing for the Execution.
-			if oldOutcome != curOutcome || controllerUID(oldJob) != controllerUID(curJob) {
+			// nothing for the Execution; a first pod matters only to an
+			// Execution waiting for a Job that could not create its pods.
+			if oldOutcome != curOutcome || controllerUID(oldJob) != controllerUID(curJob) ||
+				oldJob.Status.Active == 0 && curJob.Status.Active > 0 && c.waitsForPods(curJob) {
 				c.observeJob(curJob, false)
 			}
 		},
@@ -161,9 +192,30 @@ func New(cfg Config) (*Controller, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("adding job event handler: %w", err)
 	}
-	c.cachesSynced = []cache.InformerSynced{executionInformer.Informer().HasSynced, jobInformer.Informer().HasSynced}
+
+	// The Job controller reports pods it cannot create (Pod Security, a pod
+	// quota) only as FailedCreate events on the Job: watch those, and
+	// nothing else, so that the Execution can say why its Jobs do not run.
+	c.eventFactory = informers.NewSharedInformerFactoryWithOptions(cfg.KubeClient, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = failedCreateSelector }),
+		informers.WithTransform(stripManagedFields))
+	eventInformer := c.eventFactory.Core().V1().Events().Informer()
+	if _, err := eventInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.observeFailedCreate(obj) },
+		UpdateFunc: func(_, cur any) { c.observeFailedCreate(cur) },
+	}); err != nil {
+		return nil, fmt.Errorf("adding event handler: %w", err)
+	}
+	c.cachesSynced = []cache.InformerSynced{executionInformer.Informer().HasSynced, jobInformer.Informer().HasSynced, eventInformer.HasSynced}
 	return c, nil
 }
+
+// failedCreateSelector selects the events of Jobs that could not create a
+// pod.
+var failedCreateSelector = fields.AndSelectors(
+	fields.OneTermEqualSelector("involvedObject.kind", "Job"),
+	fields.OneTermEqualSelector("reason", "FailedCreate"),
+).String()
 
 func indexByExecution(obj any) ([]string, error) {
 	job, ok := obj.(*batchv1.Job)
@@ -184,6 +236,33 @@ func executionOf(job *batchv1.Job) (cache.ObjectName, bool) {
 	return cache.NewObjectName(job.Namespace, name), name != ""
 }
 
+// slimJob keeps of a cached Job what the controller reads: its identity,
+// labels, owners and deletion, and its terminal conditions and active
+// pods. The spec (the pod template with the command) and annotations are
+// most of a Job and are never read from the cache.
+func slimJob(obj any) (any, error) {
+	job, ok := obj.(*batchv1.Job)
+	if !ok {
+		return stripManagedFields(obj)
+	}
+	slim := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: job.Name, Namespace: job.Namespace, UID: job.UID, ResourceVersion: job.ResourceVersion,
+			Labels: job.Labels, OwnerReferences: job.OwnerReferences, DeletionTimestamp: job.DeletionTimestamp,
+			CreationTimestamp: job.CreationTimestamp,
+		},
+		Status: batchv1.JobStatus{Active: job.Status.Active},
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
+			slim.Status.Conditions = append(slim.Status.Conditions, batchv1.JobCondition{
+				Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message,
+			})
+		}
+	}
+	return slim, nil
+}
+
 func stripManagedFields(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
@@ -201,6 +280,8 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 
 	c.executionFactory.Start(ctx.Done())
 	c.jobFactory.Start(ctx.Done())
+	c.eventFactory.Start(ctx.Done())
+	defer c.eventFactory.Shutdown()
 	defer c.jobFactory.Shutdown()
 	defer c.executionFactory.Shutdown()
 	defer c.queue.ShutDown()
@@ -265,12 +346,54 @@ func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
 		outcome = jobGone
 	}
 	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message,
-		attempt: jobAttempt(job), deleted: deleted, at: c.now()}
+		attempt: jobAttempt(job), deleted: deleted, hasPods: job.Status.Active > 0, at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
 	c.mu.RUnlock()
 	if s != nil {
 		s.observe(o)
+	}
+	c.queue.Add(key)
+}
+
+// waitsForPods reports whether job's Execution waits for a Job that could
+// not create its pods.
+func (c *Controller) waitsForPods(job *batchv1.Job) bool {
+	key, ok := executionOf(job)
+	if !ok {
+		return false
+	}
+	c.mu.RLock()
+	s := c.states[key]
+	c.mu.RUnlock()
+	return s != nil && s.waitsForPods()
+}
+
+// observeFailedCreate hands the refusal of a pod of one of our running
+// Jobs to its Execution's state.
+func (c *Controller) observeFailedCreate(obj any) {
+	ev, ok := obj.(*corev1.Event)
+	if !ok {
+		return
+	}
+	ref := ev.InvolvedObject
+	job, err := c.jobLister.Jobs(ref.Namespace).Get(ref.Name)
+	if err != nil || job.UID != ref.UID || job.Status.Active > 0 {
+		return // not ours, gone, or it has pods by now
+	}
+	if outcome, _, _ := outcomeOf(job); outcome != jobActive {
+		return
+	}
+	key, ok := executionOf(job)
+	if !ok {
+		return
+	}
+	c.mu.RLock()
+	s := c.states[key]
+	c.mu.RUnlock()
+	if s != nil {
+		s.observe(observation{job: job.Name, owner: controllerUID(job), outcome: jobActive, attempt: jobAttempt(job),
+			podsRefused: ev.Message, at: c.now()})
 	}
 	c.queue.Add(key)
 }
@@ -315,10 +438,14 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 			errs = append(errs, err)
 		}
 	}
-	if !s.stopped() && !suspended(e) && e.DeletionTimestamp == nil && s.readyCount > 0 {
-		if err := c.startReady(ctx, e, s); err != nil {
+	c.limiter.set(key, s.active)
+	if e.DeletionTimestamp == nil && s.startable(e) {
+		if err := c.startReadyAsCreator(ctx, key, e, s); err != nil {
 			errs = append(errs, err)
 		}
+		c.limiter.set(key, s.active)
+	} else {
+		c.limiter.stopWaiting(key)
 	}
 	c.reportFailures(e, s)
 
@@ -330,16 +457,21 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	// After the write: only Jobs whose success is stored are deleted.
+	if err := c.cleanUpJobs(ctx, key, e, s); err != nil {
+		errs = append(errs, err)
+	}
 
 	switch {
-	case outcome == statusInCache && terminal(s.phase()) && s.active == 0:
+	case outcome == statusInCache && terminal(s.phase()) && s.active == 0 && !s.cleanupPending():
 		// Nothing will change any more, and the cache shows it (not just
 		// our write): free the memory. Later syncs see the terminal status
 		// and stop there.
 		c.dropState(key, s)
-	case len(errs) == 0 && s.startable(e):
+	case len(errs) == 0 && s.startable(e) && s.blocked.create == nil && !c.limiter.waits(key):
 		// The per-sync budget held jobs back, or adopted Jobs made more
-		// ready: go on after the status has been written.
+		// ready: go on after the status has been written. (An Execution
+		// waiting for its share of active Jobs is woken when Jobs finish.)
 		c.queue.Add(key)
 	}
 	return utilerrors.NewAggregate(errs)
@@ -398,6 +530,17 @@ func (c *Controller) recordTransition(e *v1alpha1.Execution, from *v1alpha1.Exec
 			c.recorder.Event(executionRef(e), corev1.EventTypeNormal, reasonResumed, "Resumed: new jobs start as their dependencies succeed")
 		}
 	}
+	was = meta.FindStatusCondition(from.Conditions, v1alpha1.ConditionJobsBlocked)
+	if now := meta.FindStatusCondition(to.Conditions, v1alpha1.ConditionJobsBlocked); now != nil && (was == nil || was.Status != now.Status || was.Reason != now.Reason) {
+		switch now.Status {
+		case metav1.ConditionTrue:
+			c.recorder.Event(executionRef(e), corev1.EventTypeWarning, now.Reason, now.Message)
+		default:
+			if !terminal(to.Phase) {
+				c.recorder.Event(executionRef(e), corev1.EventTypeNormal, reasonUnblocked, "Jobs and their pods are created again")
+			}
+		}
+	}
 	if terminal(from.Phase) {
 		return
 	}
@@ -428,13 +571,14 @@ func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *exec
 		return s
 	}
 	retried := s != nil && s.uid == e.UID
-	if s == nil && terminal(e.Status.Phase) && !storedUnfinished(e) {
+	if s == nil && terminal(e.Status.Phase) && !storedUnfinished(e) && !c.succeededJobsLeft(key, e) {
 		c.mu.Unlock()
 		return nil
 	}
 	// Published before reading the cache, so that a Job event handled from
 	// now on reaches the inbox; events seen twice are recorded once.
 	s = newExecutionState(e.UID)
+	s.activeCap = c.maxActivePerExecution
 	c.states[key] = s
 	c.mu.Unlock()
 
@@ -472,6 +616,8 @@ func storedUnfinished(e *v1alpha1.Execution) bool {
 }
 
 func (c *Controller) dropState(key cache.ObjectName, s *executionState) {
+	c.permissions.forget(key)
+	c.limiter.forget(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.states[key] == s {
@@ -481,6 +627,8 @@ func (c *Controller) dropState(key cache.ObjectName, s *executionState) {
 
 // forget drops everything known about a deleted Execution.
 func (c *Controller) forget(key cache.ObjectName) {
+	c.permissions.forget(key)
+	c.limiter.forget(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.states, key)

@@ -51,6 +51,37 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"dependency"})
 
+	// permissionChecks counts the SubjectAccessReviews that check an
+	// Execution's creator may still create Jobs, by result: allowed,
+	// denied or error.
+	permissionChecks = metrics.NewCounterVec(&metrics.CounterOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "permission_checks_total",
+		Help:           "SubjectAccessReviews checking that the creator of an Execution may still create Jobs, by result (allowed, denied, error).",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"result"})
+
+	// activeJobs is what the flow control counts: Jobs created and not
+	// finished, over all Executions.
+	activeJobs = metrics.NewGauge(&metrics.GaugeOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "active_jobs",
+		Help:           "Jobs created by the execution controller that have not finished, over all Executions (bounded by --max-active-jobs).",
+		StabilityLevel: metrics.ALPHA,
+	})
+
+	// jobsCleanedUp counts the succeeded Jobs deleted under spec.jobCleanup
+	// OnJobSuccess.
+	jobsCleanedUp = metrics.NewCounter(&metrics.CounterOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "jobs_cleaned_up_total",
+		Help:           "Succeeded Jobs deleted by the execution controller once their success was recorded (spec.jobCleanup OnJobSuccess).",
+		StabilityLevel: metrics.ALPHA,
+	})
+
 	registerMetricsOnce sync.Once
 )
 
@@ -58,7 +89,7 @@ var (
 // several controllers (after a lost lease, or in tests) share them.
 func registerMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(jobsCreated, executionsByPhase, dependencyToStart)
+		legacyregistry.MustRegister(jobsCreated, executionsByPhase, dependencyToStart, permissionChecks, activeJobs, jobsCleanedUp)
 	})
 }
 

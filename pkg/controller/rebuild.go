@@ -44,6 +44,7 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
 	}
 	s.graph = g
 	s.tasks = make([]taskState, g.NumTasks())
+	s.cleanup = newJobCleanup(e, g.NumTasks())
 
 	stored := storedProgress(e, g)
 	for t, st := range stored {
@@ -115,6 +116,7 @@ func (s *executionState) recordJobs(jobs []*batchv1.Job) []indexset.Set {
 			s.markCreated(f.task, f.index)
 		case jobSucceeded:
 			s.markSucceeded(f.task, f.index)
+			s.cleanUpLater(f.task, f.index)
 		case jobFailed:
 			s.markFailed(f.task, f.index, jobFailureMessages(f.job.Name, reason, message))
 		}
@@ -148,7 +150,15 @@ func (s *executionState) recordGoneJobs(stored []*progress.Task, present []index
 				return true
 			})
 		}
-		gone(st.Succeeded, func(i int) { s.markSucceeded(t, i) })
+		// A stored success stands also where the cache still shows the
+		// Job running: a stale cache whose next event may be the Job's
+		// deletion (jobCleanup), which must not fail the job.
+		st.Succeeded.Each(func(i int) bool {
+			if i < g.Jobs(t) {
+				s.markSucceeded(t, i)
+			}
+			return true
+		})
 		gone(st.Failed, func(i int) {
 			s.markFailed(t, i, jobFailureMessages(g.JobName(t, i), "", st.JobMessage(i)))
 		})

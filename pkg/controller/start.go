@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
@@ -27,12 +28,32 @@ const (
 	maxCreateBatch = 256
 )
 
+// startReadyAsCreator creates ready Jobs if the Execution's creator may
+// still create Jobs in its namespace; if not, the Execution says so and
+// the permission is checked again when its answer expires.
+func (c *Controller) startReadyAsCreator(ctx context.Context, key cache.ObjectName, e *v1alpha1.Execution, s *executionState) error {
+	allowed, why, recheck, err := c.permissions.allowed(ctx, key, e)
+	switch {
+	case err != nil:
+		return err
+	case !allowed:
+		s.blockCreate(blockage{reason: reasonPermissionRevoked, message: why})
+		c.queue.AddAfter(key, recheck)
+		return nil
+	}
+	if b := s.blocked.create; b != nil && b.reason == reasonPermissionRevoked {
+		s.createWorked()
+	}
+	return c.startReady(ctx, key, e, s)
+}
+
 // startReady creates ready Jobs within the parallelism limits. Jobs whose
 // creation failed in a way worth retrying go back to the front of their
 // queue and the error is returned, so the Execution is retried with
 // backoff.
-func (c *Controller) startReady(ctx context.Context, e *v1alpha1.Execution, s *executionState) error {
-	todo := s.takeReady(e, maxCreatesPerSync)
+func (c *Controller) startReady(ctx context.Context, key cache.ObjectName, e *v1alpha1.Execution, s *executionState) error {
+	want := min(s.readyCount, s.freeSlots(e), maxCreatesPerSync)
+	todo := s.takeReady(e, c.limiter.acquire(key, want))
 	var retry []pendingJob
 	var errs []error
 	for start := 0; start < len(todo); {
@@ -82,6 +103,7 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 	switch {
 	case err == nil:
 		s.markCreated(p.task, p.index)
+		s.createWorked()
 		jobsCreated.Inc()
 		if !p.since.IsZero() {
 			dependencyToStart.WithLabelValues(string(p.via)).Observe(at.Sub(p.since).Seconds())
@@ -97,6 +119,9 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 		s.markFailed(p.task, p.index, failureMessages{vertex: msg, execution: msg})
 		return nil
 	default:
+		// Refused by policy (a quota, a webhook) or not reachable: retried
+		// with backoff, and shown on the Execution until it works.
+		s.blockCreate(blockage{reason: reasonJobCreateRefused, job: name, message: err.Error()})
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeWarning, EventJobCreateFailed, "Error creating job %s: %v", name, err)
 		return fmt.Errorf("creating job %s/%s: %w", e.Namespace, name, err)
 	}

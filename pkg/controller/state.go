@@ -3,8 +3,8 @@ package controller
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,6 +40,11 @@ type observation struct {
 	attempt int32
 	// deleted: the Job is gone (whatever its outcome was).
 	deleted bool
+	// hasPods: the Job has pods (status.active > 0).
+	hasPods bool
+	// podsRefused is the message of a FailedCreate event: the Job
+	// controller could not create the Job's pod.
+	podsRefused string
 	// at is when the handler saw the event: the start of the dependency to
 	// start latency of the Jobs this one makes ready.
 	at time.Time
@@ -55,6 +60,16 @@ type readyJob struct {
 	via   dag.DependencyType
 }
 
+// readyMark is when and through which dependency type a job became ready.
+type readyMark struct {
+	since time.Time
+	via   dag.DependencyType
+}
+
+// maxReadyMarks bounds the ready jobs per task whose time of readiness is
+// kept for the dependency-to-start metric; jobs past it start unmeasured.
+const maxReadyMarks = 4096
+
 // taskState is the progress of one task's jobs, in the form the server
 // stores and renders it, plus the jobs ready to be created.
 type taskState struct {
@@ -62,8 +77,12 @@ type taskState struct {
 	// Rerun are the jobs retried in the current attempt: events of their
 	// earlier Jobs are stale.
 	Rerun indexset.Set
-	// ready is FIFO: jobs start in the order they became ready.
-	ready []readyJob
+	// ready are the jobs ready to be created, started in index order. As
+	// a set of intervals it stays small however many jobs are ready: a
+	// root task of 100,000 jobs is one interval.
+	ready indexset.Set
+	// readyMarks are when some ready jobs became ready, by index.
+	readyMarks map[int]readyMark
 }
 
 // failedJob is a job failure not yet reported in an event.
@@ -115,6 +134,16 @@ type executionState struct {
 	writtenAt   time.Time
 	// createBatch is the size of the next batch of concurrent creations.
 	createBatch int
+	// activeCap bounds the active jobs; 0 means no bound.
+	activeCap int
+	// blocked is what keeps Jobs from being created or from getting pods.
+	blocked blockages
+	// cleanup are the succeeded Jobs to delete under spec.jobCleanup
+	// OnJobSuccess; nil under Never. See cleanup.go.
+	cleanup *jobCleanup
+	// podRefusals is the number of Jobs in blocked.pods, for the informer
+	// handlers, which must not touch the rest of the state.
+	podRefusals atomic.Int32
 
 	inboxMu sync.Mutex
 	inbox   []observation
@@ -239,13 +268,19 @@ func (s *executionState) takeFailures() []failedJob {
 	return f
 }
 
+// pushReady queues a ready job to be created, once.
 func (s *executionState) pushReady(t int, r readyJob) {
 	ts := &s.tasks[t]
-	if ts.Created.Has(r.index) || ts.Retrying.Has(r.index) {
+	if ts.Created.Has(r.index) || ts.Retrying.Has(r.index) || !ts.ready.Add(r.index) {
 		return
 	}
-	ts.ready = append(ts.ready, r)
 	s.readyCount++
+	if !r.since.IsZero() && len(ts.readyMarks) < maxReadyMarks {
+		if ts.readyMarks == nil {
+			ts.readyMarks = map[int]readyMark{}
+		}
+		ts.readyMarks[r.index] = readyMark{since: r.since, via: r.via}
+	}
 }
 
 // apply records one observed Job event. Events of Jobs this Execution does
@@ -257,6 +292,15 @@ func (s *executionState) apply(o observation) {
 	t, i, ok := s.graph.ParseJobName(o.job)
 	if !ok {
 		return
+	}
+	if o.podsRefused != "" {
+		if s.tasks[t].Created.Has(i) && !s.tasks[t].Finished(i) {
+			s.blockPods(o.job, o.podsRefused)
+		}
+		return
+	}
+	if o.hasPods || o.outcome != jobActive || o.deleted {
+		s.podsWorked(o.job)
 	}
 	if o.attempt < s.attempt() && s.tasks[t].Rerun.Has(i) {
 		// The failed Job of a retried job's earlier attempt: only its
@@ -283,6 +327,7 @@ func (s *executionState) apply(o observation) {
 			s.markFailed(t, i, deletedMessages(o.job))
 		}
 	}
+	s.observeForCleanup(t, i, o)
 }
 
 // pendingJob is a job taken from the ready queue to be created.
@@ -292,12 +337,16 @@ type pendingJob struct {
 }
 
 // freeSlots is how many more jobs may be active under the Execution's
-// parallelism; unset or 0 means no cap.
+// parallelism (unset or 0 means no cap) and the controller's bound.
 func (s *executionState) freeSlots(e *v1alpha1.Execution) int {
+	free := int(^uint(0) >> 1)
 	if p := e.Spec.Parallelism; p != nil && *p > 0 {
-		return max(0, int(*p)-s.active)
+		free = int(*p) - s.active
 	}
-	return int(^uint(0) >> 1)
+	if s.activeCap > 0 {
+		free = min(free, s.activeCap-s.active)
+	}
+	return max(0, free)
 }
 
 func taskFreeSlots(e *v1alpha1.Execution, ts *taskState, t int) int {
@@ -308,8 +357,8 @@ func taskFreeSlots(e *v1alpha1.Execution, ts *taskState, t int) int {
 }
 
 // takeReady removes up to limit ready jobs from the queues within the
-// Execution's and the tasks' parallelism, in spec order of tasks and
-// ready order within a task.
+// Execution's and the tasks' parallelism, in spec order of tasks and index
+// order within a task.
 func (s *executionState) takeReady(e *v1alpha1.Execution, limit int) []pendingJob {
 	limit = min(limit, s.freeSlots(e))
 	var todo []pendingJob
@@ -319,31 +368,38 @@ func (s *executionState) takeReady(e *v1alpha1.Execution, limit int) []pendingJo
 		}
 		ts := &s.tasks[t]
 		n := min(limit-len(todo), taskFreeSlots(e, ts, t))
-		for k := 0; k < n && len(ts.ready) > 0; {
-			r := ts.ready[0]
-			ts.ready = ts.ready[1:]
+		var taken []int
+		ts.ready.Each(func(i int) bool {
+			if len(taken) == n {
+				return false
+			}
+			taken = append(taken, i)
+			return true
+		})
+		for _, i := range taken {
+			ts.ready.Remove(i)
 			s.readyCount--
-			if ts.Created.Has(r.index) {
-				continue // adopted or reported ready twice
+			if ts.Created.Has(i) {
+				continue // adopted meanwhile
+			}
+			r := readyJob{index: i}
+			if m, ok := ts.readyMarks[i]; ok {
+				r.since, r.via = m.since, m.via
+				delete(ts.readyMarks, i)
 			}
 			todo = append(todo, pendingJob{task: t, readyJob: r})
-			k++
 		}
-		if len(ts.ready) == 0 {
-			ts.ready = nil // release the backing array
+		if len(ts.readyMarks) == 0 {
+			ts.readyMarks = nil // release the map
 		}
 	}
 	return todo
 }
 
-// returnReady puts jobs that could not be created back at the front of
-// their queues, in their order.
+// returnReady puts jobs that could not be created back into their queues.
 func (s *executionState) returnReady(jobs []pendingJob) {
-	for k := len(jobs) - 1; k >= 0; k-- {
-		p := jobs[k]
-		ts := &s.tasks[p.task]
-		ts.ready = slices.Insert(ts.ready, 0, p.readyJob)
-		s.readyCount++
+	for _, p := range jobs {
+		s.pushReady(p.task, p.readyJob)
 	}
 }
 
@@ -353,7 +409,7 @@ func (s *executionState) startable(e *v1alpha1.Execution) bool {
 		return false
 	}
 	for t := range s.tasks {
-		if len(s.tasks[t].ready) > 0 && taskFreeSlots(e, &s.tasks[t], t) > 0 {
+		if s.tasks[t].ready.Count() > 0 && taskFreeSlots(e, &s.tasks[t], t) > 0 {
 			return true
 		}
 	}

@@ -114,6 +114,7 @@ func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha
 		}
 	}
 	s.setSuspendedCondition(&st, phase, base.Generation, stamp)
+	s.setBlockedCondition(&st, phase, base.Generation, stamp)
 	return st
 }
 

@@ -38,6 +38,13 @@ type ControllerOptions struct {
 	// cluster and to this server alike.
 	KubeAPIQPS   float32
 	KubeAPIBurst int
+	// MaxActiveJobsPerExecution and MaxActiveJobs bound the Jobs created
+	// and not finished, per Execution and over all; 0 means no bound.
+	MaxActiveJobsPerExecution int
+	MaxActiveJobs             int
+	// PermissionCheckInterval is how long the controller trusts that an
+	// Execution's creator may create Jobs.
+	PermissionCheckInterval time.Duration
 
 	LeaderElect          bool
 	LeaderElectNamespace string
@@ -50,16 +57,19 @@ type ControllerOptions struct {
 // NewControllerOptions returns the defaults: on, leader-elected.
 func NewControllerOptions() *ControllerOptions {
 	return &ControllerOptions{
-		Enabled:              true,
-		Workers:              4,
-		KubeAPIQPS:           100,
-		KubeAPIBurst:         200,
-		LeaderElect:          true,
-		LeaderElectNamespace: "kubegene-system",
-		LeaderElectName:      "execution-controller",
-		LeaseDuration:        15 * time.Second,
-		RenewDeadline:        10 * time.Second,
-		RetryPeriod:          2 * time.Second,
+		Enabled:                   true,
+		Workers:                   4,
+		KubeAPIQPS:                100,
+		KubeAPIBurst:              200,
+		MaxActiveJobsPerExecution: controller.DefaultMaxActiveJobsPerExecution,
+		MaxActiveJobs:             controller.DefaultMaxActiveJobs,
+		PermissionCheckInterval:   controller.DefaultPermissionCheckInterval,
+		LeaderElect:               true,
+		LeaderElectNamespace:      "kubegene-system",
+		LeaderElectName:           "execution-controller",
+		LeaseDuration:             15 * time.Second,
+		RenewDeadline:             10 * time.Second,
+		RetryPeriod:               2 * time.Second,
 	}
 }
 
@@ -73,6 +83,12 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 		"Queries per second the controller may send to the Kubernetes API server (and to this server).")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
 		"Burst of requests the controller may send to the Kubernetes API server (and to this server).")
+	fs.IntVar(&o.MaxActiveJobsPerExecution, "max-active-jobs-per-execution", o.MaxActiveJobsPerExecution,
+		"Most Jobs of one Execution created and not finished at a time (spec.parallelism may set fewer); more wait until some finish. 0 means no bound.")
+	fs.IntVar(&o.MaxActiveJobs, "max-active-jobs", o.MaxActiveJobs,
+		"Most Jobs created and not finished at a time over all Executions, shared equally among those that want more. 0 means no bound.")
+	fs.DurationVar(&o.PermissionCheckInterval, "permission-check-interval", o.PermissionCheckInterval,
+		"How long the controller trusts that an Execution's creator may create Jobs in its namespace before it asks again (one SubjectAccessReview per running Execution per interval).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect,
 		"Run the controller only while holding a Lease in the cluster, so that of several replicas one runs it.")
 	fs.StringVar(&o.LeaderElectNamespace, "leader-elect-namespace", o.LeaderElectNamespace,
@@ -95,6 +111,12 @@ func (o *ControllerOptions) Validate() []error {
 	var errs []error
 	if o.Workers < 1 {
 		errs = append(errs, fmt.Errorf("--controller-workers must be at least 1"))
+	}
+	if o.MaxActiveJobsPerExecution < 0 || o.MaxActiveJobs < 0 {
+		errs = append(errs, fmt.Errorf("--max-active-jobs-per-execution and --max-active-jobs must not be negative"))
+	}
+	if o.PermissionCheckInterval < time.Second {
+		errs = append(errs, fmt.Errorf("--permission-check-interval must be at least 1s"))
 	}
 	if o.KubeAPIQPS <= 0 || o.KubeAPIBurst < 1 {
 		errs = append(errs, fmt.Errorf("--kube-api-qps must be positive and --kube-api-burst at least 1"))
@@ -260,7 +282,11 @@ func (o *ControllerOptions) run(ctx context.Context, clients *controllerClients)
 
 	runController := func(ctx context.Context) {
 		// A new controller per term: fresh caches and state after a lost lease.
-		c, err := controller.New(controller.Config{KubeClient: clients.kube, ExecutionClient: clients.executions, Recorder: recorder})
+		c, err := controller.New(controller.Config{
+			KubeClient: clients.kube, ExecutionClient: clients.executions, Recorder: recorder,
+			MaxActiveJobsPerExecution: o.MaxActiveJobsPerExecution, MaxActiveJobs: o.MaxActiveJobs,
+			PermissionCheckInterval: o.PermissionCheckInterval,
+		})
 		if err != nil {
 			klog.ErrorS(err, "Creating execution controller")
 			return

@@ -16,16 +16,19 @@ func TestControllerFlags(t *testing.T) {
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	o.AddFlags(fs)
 	for flag, want := range map[string]string{
-		"enable-controller":           "true",
-		"controller-workers":          "4",
-		"kube-api-qps":                "100",
-		"kube-api-burst":              "200",
-		"leader-elect":                "true",
-		"leader-elect-namespace":      "kubegene-system",
-		"leader-elect-name":           "execution-controller",
-		"leader-elect-lease-duration": "15s",
-		"leader-elect-renew-deadline": "10s",
-		"leader-elect-retry-period":   "2s",
+		"enable-controller":             "true",
+		"controller-workers":            "4",
+		"kube-api-qps":                  "100",
+		"kube-api-burst":                "200",
+		"leader-elect":                  "true",
+		"leader-elect-namespace":        "kubegene-system",
+		"leader-elect-name":             "execution-controller",
+		"leader-elect-lease-duration":   "15s",
+		"leader-elect-renew-deadline":   "10s",
+		"leader-elect-retry-period":     "2s",
+		"max-active-jobs-per-execution": "300",
+		"max-active-jobs":               "1000",
+		"permission-check-interval":     "30s",
 	} {
 		f := fs.Lookup(flag)
 		if f == nil {
@@ -40,11 +43,11 @@ func TestControllerFlags(t *testing.T) {
 		t.Errorf("defaults do not validate: %v", errs)
 	}
 
-	if err := fs.Parse([]string{"--controller-workers=0", "--leader-elect-renew-deadline=20s"}); err != nil {
+	if err := fs.Parse([]string{"--controller-workers=0", "--leader-elect-renew-deadline=20s", "--max-active-jobs=-1", "--permission-check-interval=0"}); err != nil {
 		t.Fatal(err)
 	}
-	if errs := o.Validate(); len(errs) != 2 {
-		t.Errorf("Validate() = %v, want errors for workers and renew deadline", errs)
+	if errs := o.Validate(); len(errs) != 4 {
+		t.Errorf("Validate() = %v, want errors for workers, renew deadline, active jobs and permission interval", errs)
 	}
 	o.Enabled = false
 	if errs := o.Validate(); len(errs) != 0 {
