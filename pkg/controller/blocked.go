@@ -3,6 +3,7 @@ package controller
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,6 +46,35 @@ type blockages struct {
 	// pods: the FailedCreate messages of Jobs that could not create their
 	// pods, by Job name, until the Job has pods, finishes or is gone.
 	pods map[string]string
+}
+
+// createBackoff spaces out creation attempts after kube-apiserver refused
+// one: every Job event syncs the Execution at once, and must not become
+// another attempt each (a terminating namespace deletes thousands of Jobs).
+type createBackoff struct {
+	delay time.Duration
+	next  time.Time
+}
+
+// Bounds of createBackoff's delay, which doubles with each refusal.
+const (
+	minCreateBackoff = time.Second
+	maxCreateBackoff = maxRetryDelay
+)
+
+func (b *createBackoff) refused(now time.Time) {
+	b.delay = min(max(2*b.delay, minCreateBackoff), maxCreateBackoff)
+	b.next = now.Add(b.delay)
+}
+
+func (b *createBackoff) worked() { *b = createBackoff{} }
+
+// wait is how long to wait before the next attempt.
+func (b *createBackoff) wait(now time.Time) time.Duration {
+	if b.next.IsZero() {
+		return 0
+	}
+	return max(0, b.next.Sub(now))
 }
 
 // blockCreate records why Jobs cannot be created now.

@@ -172,8 +172,10 @@ func TestRefusedJobShowsJobsBlockedAndClears(t *testing.T) {
 	var refuse atomic.Bool
 	refuse.Store(true)
 	quotaMessage := "exceeded quota: jobs, requested: count/jobs.batch=1, used: count/jobs.batch=1, limited: count/jobs.batch=1"
+	var refusals atomic.Int32
 	f.kube.PrependReactor("create", "jobs", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		if refuse.Load() {
+			refusals.Add(1)
 			name := a.(clienttesting.CreateAction).GetObject().(*batchv1.Job).Name
 			return true, nil, apierrors.NewForbidden(batchv1.Resource("jobs"), name, errString(quotaMessage))
 		}
@@ -193,6 +195,18 @@ func TestRefusedJobShowsJobsBlockedAndClears(t *testing.T) {
 		t.Errorf("a refused Job failed the execution: %q", got.Status.Message)
 	}
 	f.waitEvent("Warning JobCreateRefused")
+	// Job events sync the Execution at once; refused creations are still
+	// spaced out by the backoff (1 s, then doubling).
+	attempts := refusals.Load()
+	for range 20 {
+		if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).UpdateStatus(context.Background(), f.execution("quota"), metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := refusals.Load() - attempts; n > 1 {
+		t.Errorf("%d creation attempts in 400 ms of syncs after a refusal, want at most 1", n)
+	}
 
 	refuse.Store(false)
 	f.waitStatus("quota", "JobsBlocked False and both jobs created", func(s *v1alpha1.ExecutionStatus) bool {

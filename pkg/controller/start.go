@@ -44,6 +44,10 @@ func (c *Controller) startReadyAsCreator(ctx context.Context, key cache.ObjectNa
 	if b := s.blocked.create; b != nil && b.reason == reasonPermissionRevoked {
 		s.createWorked()
 	}
+	if wait := s.backoff.wait(c.now()); wait > 0 {
+		c.queue.AddAfter(key, wait)
+		return nil
+	}
 	return c.startReady(ctx, key, e, s)
 }
 
@@ -86,10 +90,12 @@ func (c *Controller) startReady(ctx context.Context, key cache.ObjectName, e *v1
 			}
 		}
 		if failed {
+			s.backoff.refused(c.now())
 			s.createBatch = 1
 			retry = append(retry, todo[start:]...)
 			break
 		}
+		s.backoff.worked()
 		s.createBatch = min(2*max(s.createBatch, 1), maxCreateBatch)
 	}
 	s.returnReady(retry)

@@ -138,6 +138,8 @@ type executionState struct {
 	activeCap int
 	// blocked is what keeps Jobs from being created or from getting pods.
 	blocked blockages
+	// backoff spaces out creations after a refusal.
+	backoff createBackoff
 	// cleanup are the succeeded Jobs to delete under spec.jobCleanup
 	// OnJobSuccess; nil under Never. See cleanup.go.
 	cleanup *jobCleanup
