@@ -209,6 +209,10 @@ const (
 	// kube-apiserver refuses them (a quota, Pod Security, a webhook). Its
 	// message names a job and quotes the refusal.
 	ConditionJobsBlocked = "JobsBlocked"
+	// ConditionJobWarning is True once kube-apiserver answered the creation
+	// of a Job with a warning (e.g. Pod Security's "would violate
+	// PodSecurity"); its message quotes the latest one.
+	ConditionJobWarning = "JobWarning"
 	// ConditionVerticesRendered is False when status.vertices was left out
 	// because the Execution has more jobs than the server renders.
 	ConditionVerticesRendered = "VerticesRendered"

@@ -71,15 +71,23 @@ func (c *Controller) startReady(ctx context.Context, key cache.ObjectName, e *v1
 		}
 		results := make([]error, len(batch))
 		created := make([]time.Time, len(batch))
+		warned := make([]func() []string, len(batch))
 		var wg sync.WaitGroup
 		for k := range batch {
 			job := newJob(e, s.graph, batch[k].task, batch[k].index)
+			var createCtx context.Context
+			createCtx, warned[k] = WithWarnings(ctx)
 			wg.Go(func() {
-				_, results[k] = c.kube.BatchV1().Jobs(e.Namespace).Create(ctx, job, metav1.CreateOptions{})
+				_, results[k] = c.kube.BatchV1().Jobs(e.Namespace).Create(createCtx, job, metav1.CreateOptions{})
 				created[k] = c.now()
 			})
 		}
 		wg.Wait()
+		for k, p := range batch {
+			if texts := warned[k](); len(texts) > 0 {
+				c.recordWarnings(e, s, s.graph.JobName(p.task, p.index), texts)
+			}
+		}
 
 		failed := false
 		for k, p := range batch {

@@ -140,6 +140,10 @@ type executionState struct {
 	blocked blockages
 	// backoff spaces out creations after a refusal.
 	backoff createBackoff
+	// warned are the distinct warnings of Job creations seen, and warning
+	// says the latest, for condition JobWarning.
+	warned  map[string]bool
+	warning string
 	// cleanup are the succeeded Jobs to delete under spec.jobCleanup
 	// OnJobSuccess; nil under Never. See cleanup.go.
 	cleanup *jobCleanup

@@ -115,6 +115,7 @@ func (s *executionState) status(base *v1alpha1.Execution, now time.Time) v1alpha
 	}
 	s.setSuspendedCondition(&st, phase, base.Generation, stamp)
 	s.setBlockedCondition(&st, phase, base.Generation, stamp)
+	s.setWarningCondition(&st, base.Generation, stamp)
 	return st
 }
 

@@ -87,5 +87,12 @@ func TestPodSecurity(t *testing.T) {
 				fmt.Sprintf("phase %q, message %q, conditions %v", e.Status.Phase, e.Status.Message, e.Status.Conditions)
 		})
 		t.Logf("JobsBlocked: %s: %s", c.Reason, c.Message)
+		// kube-apiserver created the Jobs with a warning, which the
+		// Execution shows too.
+		e := f.GetExecution(ns, "plain")
+		w := meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionJobWarning)
+		if w == nil || w.Status != "True" || !regexpMatch(`^creating job plain\.a\.[01], kube-apiserver warned: would violate PodSecurity "restricted:latest"`, w.Message) {
+			t.Errorf("condition JobWarning = %+v, want the Pod Security warning of the Job's creation", w)
+		}
 	})
 }

@@ -315,6 +315,10 @@ const (
 	// kube-apiserver refuses them (a quota, Pod Security, a webhook). Its
 	// message names a job and quotes the refusal.
 	ConditionJobsBlocked = "JobsBlocked"
+	// ConditionJobWarning is True once kube-apiserver answered the creation
+	// of a Job with a warning (e.g. Pod Security's "would violate
+	// PodSecurity"); its message quotes the latest one.
+	ConditionJobWarning = "JobWarning"
 	// ConditionVerticesRendered is False when status.vertices was left out
 	// because the Execution has more jobs than the server renders.
 	ConditionVerticesRendered = "VerticesRendered"
@@ -345,7 +349,7 @@ type ExecutionStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Tasks []TaskStatus `json:"tasks,omitempty"`
-	// Conditions are the standard conditions: Complete, Failed, Suspended, JobsBlocked, VerticesRendered.
+	// Conditions are the standard conditions: Complete, Failed, Suspended, JobsBlocked, JobWarning, VerticesRendered.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

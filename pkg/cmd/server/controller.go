@@ -213,7 +213,8 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 	limit := func(cfg *rest.Config) *rest.Config {
 		cfg = rest.CopyConfig(cfg)
 		cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
-		cfg.WarningHandler = warnings
+		cfg.WarningHandler = nil
+		cfg.WarningHandlerWithContext = warnings
 		cfg.UserAgent = rest.DefaultKubernetesUserAgent() + "/" + controller.EventSourceComponent
 		return cfg
 	}
@@ -250,6 +251,16 @@ type warningLogger struct {
 	seen map[string]bool
 	// log logs a warning; klog if nil.
 	log func(text string)
+}
+
+// HandleWarningHeaderWithContext hands the warnings of the controller's Job
+// creations to the controller, which shows them on the Execution, and logs
+// each distinct warning once.
+func (w *warningLogger) HandleWarningHeaderWithContext(ctx context.Context, code int, agent string, text string) {
+	if code == 299 && text != "" {
+		controller.CollectWarning(ctx, text)
+	}
+	w.HandleWarningHeader(code, agent, text)
 }
 
 func (w *warningLogger) HandleWarningHeader(code int, _ string, text string) {

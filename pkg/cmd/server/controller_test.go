@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"kubegene.io/kubegene/pkg/controller"
 )
 
 func TestControllerFlags(t *testing.T) {
@@ -92,5 +94,16 @@ func TestWarningLoggerLogsEachWarningOnce(t *testing.T) {
 	}
 	if len(w.seen) != maxDistinctWarnings || len(logged) != 2+2*maxDistinctWarnings {
 		t.Errorf("remembered %d, logged %d; want %d and %d", len(w.seen), len(logged), maxDistinctWarnings, 2+2*maxDistinctWarnings)
+	}
+}
+
+func TestWarningLoggerHandsJobCreationWarningsToTheController(t *testing.T) {
+	w := &warningLogger{seen: make(map[string]bool), log: func(string) {}}
+	ctx, collected := controller.WithWarnings(context.Background())
+	w.HandleWarningHeaderWithContext(ctx, 299, "", "would violate PodSecurity")
+	w.HandleWarningHeaderWithContext(ctx, 199, "", "not a warning code")
+	w.HandleWarningHeaderWithContext(context.Background(), 299, "", "elsewhere")
+	if got := collected(); len(got) != 1 || got[0] != "would violate PodSecurity" {
+		t.Errorf("the controller got %q, want the one warning of its request", got)
 	}
 }

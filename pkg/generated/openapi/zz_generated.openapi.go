@@ -17770,7 +17770,7 @@ func schema_kubegene_apis_execution_v1alpha1_ExecutionStatus(ref common.Referenc
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions are the standard conditions: Complete, Failed, Suspended, JobsBlocked, VerticesRendered.",
+							Description: "Conditions are the standard conditions: Complete, Failed, Suspended, JobsBlocked, JobWarning, VerticesRendered.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
