@@ -53,32 +53,23 @@ func mergeSecurityContext(base, over *v1alpha1.SecurityContext) *v1alpha1.Securi
 		return m
 	}
 	o := over.DeepCopy()
-	if o.RunAsUser != nil {
-		m.RunAsUser = o.RunAsUser
-	}
-	if o.RunAsGroup != nil {
-		m.RunAsGroup = o.RunAsGroup
-	}
-	if o.RunAsNonRoot != nil {
-		m.RunAsNonRoot = o.RunAsNonRoot
-	}
-	if o.SeccompProfile != nil {
-		m.SeccompProfile = o.SeccompProfile
-	}
-	if o.AllowPrivilegeEscalation != nil {
-		m.AllowPrivilegeEscalation = o.AllowPrivilegeEscalation
-	}
-	if o.Capabilities != nil {
-		m.Capabilities = o.Capabilities
-	}
-	if o.ReadOnlyRootFilesystem != nil {
-		m.ReadOnlyRootFilesystem = o.ReadOnlyRootFilesystem
-	}
-	if o.FSGroup != nil {
-		m.FSGroup = o.FSGroup
-	}
+	override(&m.RunAsUser, o.RunAsUser)
+	override(&m.RunAsGroup, o.RunAsGroup)
+	override(&m.RunAsNonRoot, o.RunAsNonRoot)
+	override(&m.SeccompProfile, o.SeccompProfile)
+	override(&m.AllowPrivilegeEscalation, o.AllowPrivilegeEscalation)
+	override(&m.Capabilities, o.Capabilities)
+	override(&m.ReadOnlyRootFilesystem, o.ReadOnlyRootFilesystem)
+	override(&m.FSGroup, o.FSGroup)
 	if o.SupplementalGroups != nil {
 		m.SupplementalGroups = o.SupplementalGroups
 	}
 	return m
+}
+
+// override sets *field to value if value is set.
+func override[T any](field **T, value *T) {
+	if value != nil {
+		*field = value
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/indexset"
 	"kubegene.io/kubegene/test/e2e/framework"
 )
 
@@ -55,30 +56,22 @@ func TestFlowControlSharesActiveJobs(t *testing.T) {
 	// Once small is done, huge takes the whole bound again, and no more.
 	f.WaitFor(time.Minute, "huge back at 20 active jobs", func() (bool, string) {
 		e = f.GetExecution(ns, "huge")
-		active := countIndexes(taskStatusOf(e, "a").Created) - countIndexes(taskStatusOf(e, "a").Failed)
+		active := indexCount(t, taskStatusOf(e, "a").Created) - indexCount(t, taskStatusOf(e, "a").Failed)
 		return active == 20, fmt.Sprint(e.Status.Tasks)
 	})
 	time.Sleep(3 * time.Second)
 	e = f.GetExecution(ns, "huge")
-	if active := countIndexes(taskStatusOf(e, "a").Created) - countIndexes(taskStatusOf(e, "a").Failed); active != 20 {
+	if active := indexCount(t, taskStatusOf(e, "a").Created) - indexCount(t, taskStatusOf(e, "a").Failed); active != 20 {
 		t.Errorf("huge has %d active jobs, want the bound of 20 (created %q, failed %q)", active, taskStatusOf(e, "a").Created, taskStatusOf(e, "a").Failed)
 	}
 }
 
-// countIndexes counts the indexes of a completedIndexes-style set, e.g.
-// "0-4,7" has 6.
-func countIndexes(set string) int {
-	n := 0
-	for _, part := range strings.Split(set, ",") {
-		if part == "" {
-			continue
-		}
-		var first, last int
-		if _, err := fmt.Sscanf(part, "%d-%d", &first, &last); err == nil {
-			n += last - first + 1
-		} else {
-			n++
-		}
+// indexCount counts the indexes of a stored index set, e.g. "0-4,7" has 6.
+func indexCount(t *testing.T, set string) int {
+	t.Helper()
+	parsed, err := indexset.Parse(set)
+	if err != nil {
+		t.Fatalf("stored index set %q: %v", set, err)
 	}
-	return n
+	return parsed.Count()
 }

@@ -82,9 +82,6 @@ func TestEmbeddedEtcdFlags(t *testing.T) {
 // apiserver would, and sees the periodic defragmentation shrink the file,
 // disarm the alarm and let writes in again.
 func TestEmbeddedEtcdDefragRecoversFromNoSpace(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts an etcd")
-	}
 	const quota = 16 << 20
 	o := NewEmbeddedEtcdOptions()
 	o.DataDir = t.TempDir()
