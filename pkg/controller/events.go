@@ -1,7 +1,11 @@
 package controller
 
 import (
+	"context"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 )
@@ -31,4 +35,23 @@ func executionRef(e *v1alpha1.Execution) *corev1.ObjectReference {
 		UID:             e.UID,
 		ResourceVersion: e.ResourceVersion,
 	}
+}
+
+// NewEventBroadcaster is the broadcaster of the controller's events. The
+// client's spam filter allows 25 events per object and type, then one in
+// five minutes; an Execution of thousands of Jobs spends that budget on
+// JobCreated in its first second, and its ExecutionSucceeded would be
+// dropped. Keyed by reason as well, each kind of event keeps its own
+// budget: the per-Job events of a large Execution stop after the first 25,
+// and its transitions are still recorded.
+func NewEventBroadcaster(ctx context.Context) record.EventBroadcaster {
+	return record.NewBroadcaster(record.WithContext(ctx),
+		record.WithCorrelatorOptions(record.CorrelatorOptions{SpamKeyFunc: eventSpamKey}))
+}
+
+// eventSpamKey is client-go's spam key with the event's reason.
+func eventSpamKey(ev *corev1.Event) string {
+	ref := ev.InvolvedObject
+	return strings.Join([]string{ev.Source.Component, ev.Source.Host, ref.Kind, ref.Namespace, ref.Name,
+		string(ref.UID), ref.APIVersion, ev.Type, ev.Reason}, "\x00")
 }

@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/record"
 	// Registers client-go's request metrics (latency, rate-limiter wait, by
 	// verb and host) on /metrics: the controller's view of the API servers.
 	_ "k8s.io/component-base/metrics/prometheus/restclient"
@@ -285,7 +284,7 @@ func (w *warningLogger) HandleWarningHeader(code int, _ string, text string) {
 // run runs the controller until ctx is done: under leader election, or
 // straight away without it.
 func (o *ControllerOptions) run(ctx context.Context, clients *controllerClients) error {
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster := controller.NewEventBroadcaster(ctx)
 	broadcaster.StartStructuredLogging(3)
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: clients.kube.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
