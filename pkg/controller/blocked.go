@@ -2,7 +2,6 @@ package controller
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -120,13 +119,15 @@ func (s *executionState) blockedBy() (reason, message string) {
 	if len(s.blocked.pods) == 0 {
 		return "", ""
 	}
-	jobs := make([]string, 0, len(s.blocked.pods))
+	// The first by name, so that the message does not change with map order.
+	first := ""
 	for job := range s.blocked.pods {
-		jobs = append(jobs, job)
+		if first == "" || job < first {
+			first = job
+		}
 	}
-	sort.Strings(jobs)
-	message = fmt.Sprintf("job %s cannot create its pods: %s", jobs[0], s.blocked.pods[jobs[0]])
-	if more := len(jobs) - 1; more > 0 {
+	message = fmt.Sprintf("job %s cannot create its pods: %s", first, s.blocked.pods[first])
+	if more := len(s.blocked.pods) - 1; more > 0 {
 		message += fmt.Sprintf(" (and %d more jobs)", more)
 	}
 	return reasonPodCreateRefused, message

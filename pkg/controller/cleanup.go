@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,9 +30,8 @@ const (
 	// after a restart over thousands of succeeded Jobs still ends soon;
 	// the rest follow in the next syncs.
 	maxCleanupsPerSync = 500
-	// maxCleanupBatch bounds the concurrent deletions of one Execution.
-	// Batches start at 1 and double, as creations do, so that a
-	// systematic error (RBAC, a webhook) costs one request per sync.
+	// maxCleanupBatch bounds the concurrent deletions of one Execution
+	// (see slowStart).
 	maxCleanupBatch = 64
 )
 
@@ -55,8 +53,8 @@ type jobCleanup struct {
 	// state again for it, see succeededJobsLeft).
 	deleting      []indexset.Set
 	deletingCount int
-	// batch is the size of the next batch of concurrent deletions.
-	batch int
+	// batch sizes the concurrent deletions.
+	batch slowStart
 	// announced: the event saying Jobs are deleted was recorded.
 	announced bool
 
@@ -222,20 +220,16 @@ func (c *Controller) deleteSucceededJobs(ctx context.Context, namespace string, 
 	jobs := c.kube.BatchV1().Jobs(namespace)
 	background := metav1.DeletePropagationBackground
 	for start := 0; start < len(todo); {
-		batch := todo[start:min(start+max(cl.batch, 1), len(todo))]
+		batch := todo[start:min(start+cl.batch.next(maxCleanupBatch), len(todo))]
 		start += len(batch)
 		results := make([]error, len(batch))
-		var wg sync.WaitGroup
-		for k := range batch {
-			wg.Go(func() {
-				results[k] = jobs.Delete(ctx, batch[k].name, metav1.DeleteOptions{
-					PropagationPolicy: &background,
-					// Not a Job of the same name created since.
-					Preconditions: &metav1.Preconditions{UID: &batch[k].uid},
-				})
+		concurrently(len(batch), func(k int) {
+			results[k] = jobs.Delete(ctx, batch[k].name, metav1.DeleteOptions{
+				PropagationPolicy: &background,
+				// Not a Job of the same name created since.
+				Preconditions: &metav1.Preconditions{UID: &batch[k].uid},
 			})
-		}
-		wg.Wait()
+		})
 
 		var errs []error
 		for k, j := range batch {
@@ -253,10 +247,10 @@ func (c *Controller) deleteSucceededJobs(ctx context.Context, namespace string, 
 			}
 		}
 		if len(errs) > 0 {
-			cl.batch = 1
+			cl.batch.failed()
 			return utilerrors.NewAggregate(errs)
 		}
-		cl.batch = min(2*max(cl.batch, 1), maxCleanupBatch)
+		cl.batch.worked(maxCleanupBatch)
 	}
 	return nil
 }

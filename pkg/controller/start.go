@@ -3,9 +3,9 @@ package controller
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,11 +20,8 @@ const (
 	// maxCreatesPerSync bounds the Jobs one sync creates, so that the
 	// status of a large Execution is written regularly while it starts.
 	maxCreatesPerSync = 500
-	// maxCreateBatch bounds the concurrent creations of one Execution.
-	// Batches start at 1 and double, as in the Job controller, so that a
-	// systematic error (quota, admission) costs one request, not hundreds;
-	// the size reached is kept between syncs, so that the Jobs a
-	// completion makes ready go out together once creations have worked.
+	// maxCreateBatch bounds the concurrent creations of one Execution
+	// (see slowStart).
 	maxCreateBatch = 256
 )
 
@@ -61,7 +58,7 @@ func (c *Controller) startReady(ctx context.Context, key cache.ObjectName, e *v1
 	var retry []pendingJob
 	var errs []error
 	for start := 0; start < len(todo); {
-		batch := todo[start:min(start+max(s.createBatch, 1), len(todo))]
+		batch := todo[start:min(start+s.createBatch.next(maxCreateBatch), len(todo))]
 		start += len(batch)
 		if s.stopped() {
 			// A job failed meanwhile: nothing new starts.
@@ -72,17 +69,16 @@ func (c *Controller) startReady(ctx context.Context, key cache.ObjectName, e *v1
 		results := make([]error, len(batch))
 		created := make([]time.Time, len(batch))
 		warned := make([]func() []string, len(batch))
-		var wg sync.WaitGroup
-		for k := range batch {
-			job := newJob(e, s.graph, batch[k].task, batch[k].index)
-			var createCtx context.Context
-			createCtx, warned[k] = WithWarnings(ctx)
-			wg.Go(func() {
-				_, results[k] = c.kube.BatchV1().Jobs(e.Namespace).Create(createCtx, job, metav1.CreateOptions{})
-				created[k] = c.now()
-			})
+		jobs := make([]*batchv1.Job, len(batch))
+		createCtxs := make([]context.Context, len(batch))
+		for k, p := range batch {
+			jobs[k] = newJob(e, s.graph, p.task, p.index)
+			createCtxs[k], warned[k] = WithWarnings(ctx)
 		}
-		wg.Wait()
+		concurrently(len(batch), func(k int) {
+			_, results[k] = c.kube.BatchV1().Jobs(e.Namespace).Create(createCtxs[k], jobs[k], metav1.CreateOptions{})
+			created[k] = c.now()
+		})
 		for k, p := range batch {
 			if texts := warned[k](); len(texts) > 0 {
 				c.recordWarnings(e, s, s.graph.JobName(p.task, p.index), texts)
@@ -99,12 +95,12 @@ func (c *Controller) startReady(ctx context.Context, key cache.ObjectName, e *v1
 		}
 		if failed {
 			s.backoff.refused(c.now())
-			s.createBatch = 1
+			s.createBatch.failed()
 			retry = append(retry, todo[start:]...)
 			break
 		}
 		s.backoff.worked()
-		s.createBatch = min(2*max(s.createBatch, 1), maxCreateBatch)
+		s.createBatch.worked(maxCreateBatch)
 	}
 	s.returnReady(retry)
 	return utilerrors.NewAggregate(errs)

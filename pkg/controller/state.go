@@ -132,8 +132,8 @@ type executionState struct {
 	// of the next write.
 	lastWritten *v1alpha1.Execution
 	writtenAt   time.Time
-	// createBatch is the size of the next batch of concurrent creations.
-	createBatch int
+	// createBatch sizes the concurrent creations.
+	createBatch slowStart
 	// activeCap bounds the active jobs; 0 means no bound.
 	activeCap int
 	// blocked is what keeps Jobs from being created or from getting pods.
