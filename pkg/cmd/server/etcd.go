@@ -42,6 +42,10 @@ type EmbeddedEtcdOptions struct {
 }
 
 const (
+	// embeddedEtcdSnapshotCount and embeddedEtcdSnapshotCatchUpEntries
+	// bound the raft entries the embedded etcd keeps in memory (see start).
+	embeddedEtcdSnapshotCount          = 2000
+	embeddedEtcdSnapshotCatchUpEntries = 500
 	// defaultQuotaBackendBytes is etcd's own default, said explicitly.
 	defaultQuotaBackendBytes = int64(2 << 30)
 	// maxRecommendedQuotaBackendBytes is the largest quota etcd recommends.
@@ -126,6 +130,13 @@ func (o *EmbeddedEtcdOptions) start() (*embeddedEtcd, error) {
 	if o.QuotaBackendBytes > maxRecommendedQuotaBackendBytes {
 		klog.InfoS("Warning: --embedded-etcd-quota-backend-bytes is above the 8 GiB etcd recommends", "bytes", o.QuotaBackendBytes)
 	}
+	// etcd keeps every raft entry since its last snapshot in memory, plus
+	// the catch-up entries for slow followers. Its defaults (10,000 and
+	// 5,000) are sized for many small writes: a status write of a large
+	// Execution is a ~9 KB entry, so they would let the log hold ~135 MB.
+	// A single member has no followers to catch up.
+	cfg.SnapshotCount = embeddedEtcdSnapshotCount
+	cfg.SnapshotCatchUpEntries = embeddedEtcdSnapshotCatchUpEntries
 	cfg.AutoCompactionMode = embed.CompactorModePeriodic
 	cfg.AutoCompactionRetention = o.AutoCompactionRetention.String()
 	cfg.LogLevel = "error"

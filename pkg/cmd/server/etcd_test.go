@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,46 @@ func TestEmbeddedEtcdDefragRecoversFromNoSpace(t *testing.T) {
 	}
 	if len(alarms.Alarms) != 0 {
 		t.Errorf("alarms still raised: %v", alarms.Alarms)
+	}
+}
+
+// The embedded etcd snapshots, and so trims the raft log it holds in
+// memory, every embeddedEtcdSnapshotCount writes rather than etcd's
+// default 10,000: status writes of large Executions are ~9 KB entries.
+func TestEmbeddedEtcdSnapshotsOften(t *testing.T) {
+	o := NewEmbeddedEtcdOptions()
+	o.DataDir = t.TempDir()
+	o.UnsafeNoFsync = true
+	e, err := o.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.stop)
+	client, err := clientv3.New(clientv3.Config{Endpoints: []string{e.clientURL}, DialTimeout: 10 * time.Second, Logger: e.etcd.GetLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	snapshots := func() []string {
+		files, _ := filepath.Glob(filepath.Join(o.DataDir, "member", "snap", "*.snap"))
+		return files
+	}
+	if files := snapshots(); len(files) != 0 {
+		t.Fatalf("snapshots before any write: %v", files)
+	}
+	for i := range embeddedEtcdSnapshotCount + 100 {
+		if _, err := client.Put(ctx, "/status", strings.Repeat("s", 1+i%64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(snapshots()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot in %s after %d writes", filepath.Join(o.DataDir, "member", "snap"), embeddedEtcdSnapshotCount+100)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
