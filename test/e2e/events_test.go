@@ -24,14 +24,14 @@ func TestEventsOfLargeExecution(t *testing.T) {
 
 	var counts map[string]int
 	f.WaitFor(30*time.Second, "an ExecutionSucceeded event on many", func() (bool, string) {
-		out := k.MustRun("get", "events", "-n", ns, "--field-selector", "involvedObject.name=many",
-			"-o", `jsonpath={range .items[*]}{.reason} {.count}{"\n"}{end}`).Stdout
+		out := k.MustRun("get", "events", "-n", ns, "--field-selector", "involvedObject.kind=Execution,involvedObject.name=many",
+			"-o", `jsonpath={range .items[*]}{.reason}{"\t"}{.count}{"\n"}{end}`).Stdout
 		counts = map[string]int{}
-		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-			reason, count, ok := strings.Cut(line, " ")
-			if !ok {
+		for _, line := range strings.Split(out, "\n") {
+			if line == "" {
 				continue
 			}
+			reason, count, _ := strings.Cut(line, "\t")
 			n, err := strconv.Atoi(count)
 			if err != nil {
 				n = 1 // events without a count are one occurrence
@@ -40,8 +40,10 @@ func TestEventsOfLargeExecution(t *testing.T) {
 		}
 		return counts["ExecutionSucceeded"] == 1, strconv.Quote(out)
 	})
-	if n := counts["JobCreated"]; n == 0 || n >= jobs {
-		t.Errorf("JobCreated recorded %d times for %d jobs; want at least one and fewer than the jobs (the spam budget bounds them)", n, jobs)
+	// The spam filter's burst is 25 per Execution and reason; the run is
+	// far shorter than the five minutes it takes to earn one more.
+	if n := counts["JobCreated"]; n == 0 || n > 25 {
+		t.Errorf("JobCreated recorded %d times for %d jobs; want 1 to 25 (the spam filter's budget bounds them)", n, jobs)
 	}
 	t.Logf("events of many: %v", counts)
 }

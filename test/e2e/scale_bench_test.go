@@ -30,8 +30,9 @@ package e2e
 // (which variants run, in which order: "exec,all,window"; the wall ratio
 // needs exec and a plain variant, the first-completions ratio exec and
 // window; "window,exec" measures the order's effect),
-// KUBEGENE_SCALE_KEEP_NAMESPACES=1 (namespaces are not waited for: for a
-// run by hand, followed by hack/local-up.sh down --clean).
+// KUBEGENE_SCALE_KEEP_NAMESPACES=1 (the namespace's deletion is not waited
+// for: for a run by hand of one variant, followed by hack/local-up.sh down
+// --clean).
 //
 // Measured per variant, all from the same Job informer in the test process:
 // wall time (first create → last Job's completion seen), time to the first
@@ -101,8 +102,9 @@ type scaleParams struct {
 	samples, chunks []string
 	// variants run, in this order.
 	variants []scaleVariant
-	// keepNamespaces: the variants' namespaces are not waited for (a
-	// 100,000-job namespace takes the namespace controller half an hour).
+	// keepNamespaces: the deletion of the variant's namespace is not
+	// waited for (a 100,000-job namespace takes the namespace controller
+	// half an hour); one variant only.
 	keepNamespaces bool
 }
 
@@ -155,6 +157,9 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 			b.Fatalf("KUBEGENE_SCALE_VARIANTS=%q: want distinct names among exec, all, window, comma-separated", variants)
 		}
 		p.variants = append(p.variants, v)
+	}
+	if p.keepNamespaces && len(p.variants) > 1 {
+		b.Fatalf("KUBEGENE_SCALE_KEEP_NAMESPACES=1 with %d variants: the next variant would run beside the last one's Jobs still being deleted; run one variant at a time", len(p.variants))
 	}
 	p.timeout = 5*time.Minute + time.Duration(p.jobs)*100*time.Millisecond
 	if v := os.Getenv("KUBEGENE_SCALE_TIMEOUT"); v != "" {
@@ -580,7 +585,8 @@ func (r *scaleResult) finish(p scaleParams, tr *scaleTracker, s *scaleSampler, s
 }
 
 // scaleNamespace creates a namespace for one variant and makes sure it is
-// deleted, and waited for, at the end even when the variant fails.
+// deleted, and waited for (unless KUBEGENE_SCALE_KEEP_NAMESPACES), at the
+// end even when the variant fails.
 func scaleNamespace(b *testing.B, f *framework.Framework, kube kubernetes.Interface, p scaleParams, prefix string) string {
 	ns := f.CreateNamespace(prefix)
 	// Runs before the framework's own cleanup (which finalizes a namespace
@@ -749,7 +755,11 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 
 func scaleMustDelete(b *testing.B, kube kubernetes.Interface, ns string, p scaleParams) time.Duration {
 	if p.keepNamespaces {
-		b.Logf("namespace %s: not waited for (KUBEGENE_SCALE_KEEP_NAMESPACES=1); hack/local-up.sh down --clean drops it with the stack's data", ns)
+		err := kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			b.Fatalf("deleting namespace %s: %v", ns, err)
+		}
+		b.Logf("namespace %s: deleted, not waited for (KUBEGENE_SCALE_KEEP_NAMESPACES=1); hack/local-up.sh down --clean drops what is left with the stack's data", ns)
 		return 0
 	}
 	d, err := scaleDeleteNamespace(kube, ns, p.deleteTimeout())
