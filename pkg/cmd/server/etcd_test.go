@@ -89,17 +89,7 @@ func TestEmbeddedEtcdDefragRecoversFromNoSpace(t *testing.T) {
 	o.UnsafeNoFsync = true
 	o.QuotaBackendBytes = quota
 	o.DefragInterval = 200 * time.Millisecond
-	e, err := o.start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.stop)
-
-	client, err := clientv3.New(clientv3.Config{Endpoints: []string{e.clientURL}, DialTimeout: 10 * time.Second, Logger: e.etcd.GetLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	e, client := startTestEtcd(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -164,16 +154,7 @@ func TestEmbeddedEtcdSnapshotsOften(t *testing.T) {
 	o := NewEmbeddedEtcdOptions()
 	o.DataDir = t.TempDir()
 	o.UnsafeNoFsync = true
-	e, err := o.start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.stop)
-	client, err := clientv3.New(clientv3.Config{Endpoints: []string{e.clientURL}, DialTimeout: 10 * time.Second, Logger: e.etcd.GetLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	_, client := startTestEtcd(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
@@ -196,4 +177,21 @@ func TestEmbeddedEtcdSnapshotsOften(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startTestEtcd starts the embedded etcd of o and a client of it, both
+// stopped when the test ends.
+func startTestEtcd(t *testing.T, o *EmbeddedEtcdOptions) (*embeddedEtcd, *clientv3.Client) {
+	t.Helper()
+	e, err := o.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.stop)
+	client, err := clientv3.New(clientv3.Config{Endpoints: []string{e.clientURL}, DialTimeout: 10 * time.Second, Logger: e.etcd.GetLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return e, client
 }
