@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
@@ -81,6 +84,51 @@ func TestSuspendAndResume(t *testing.T) {
 	f.waitCreated(3)
 	f.succeed("exec-suspend.a.2")
 	f.waitStatus("exec-suspend", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+}
+
+// A user's suspension that lands between the controller's read and its
+// status write makes the write conflict; the retry stores Suspended=True,
+// and the event must come with it, not be lost because the status first
+// computed had no suspension.
+func TestSuspendedDuringStatusWrite(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-race", task("a", 2))
+	f := newFixture(t, nil, e)
+	var once sync.Once
+	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "status" {
+			return false, nil, nil
+		}
+		var conflict error
+		once.Do(func() {
+			gvr := v1alpha1.SchemeGroupVersion.WithResource("executions")
+			obj, err := f.exec.Tracker().Get(gvr, testNamespace, "exec-race")
+			if err != nil {
+				conflict = err
+				return
+			}
+			user := obj.(*v1alpha1.Execution).DeepCopy()
+			user.Spec.Suspend = ptr.To(true)
+			user.Generation++
+			user.ResourceVersion = "user-suspend"
+			if err := f.exec.Tracker().Update(gvr, user, testNamespace); err != nil {
+				conflict = err
+				return
+			}
+			conflict = apierrors.NewConflict(v1alpha1.Resource("executions"), "exec-race", errors.New("suspended by a user meanwhile"))
+		})
+		if conflict != nil {
+			return true, nil, conflict
+		}
+		return false, nil, nil
+	})
+	f.run()
+
+	f.waitStatus("exec-race", "Suspended=True", func(s *v1alpha1.ExecutionStatus) bool {
+		c := suspendedCondition(s)
+		return c != nil && c.Status == metav1.ConditionTrue
+	})
+	f.waitEvent("Normal Suspended")
 }
 
 // An Execution created suspended creates nothing until resumed.

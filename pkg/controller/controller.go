@@ -504,9 +504,12 @@ func (c *Controller) updateStatus(ctx context.Context, key cache.ObjectName, e *
 	if !statusEqual(&status, &stored.Status) {
 		if wait := c.statusWait(s, stored, &status, now); wait > 0 {
 			c.queue.AddAfter(key, wait)
-		} else if err = c.writeStatus(ctx, s, stored, status); err == nil {
+		} else if from, to, werr := c.writeStatus(ctx, s, stored, status); werr != nil {
+			err = werr
+		} else {
 			outcome = statusWritten
-			c.recordTransition(e, &stored.Status, &status)
+			status = *to
+			c.recordTransition(e, from, to)
 		}
 	}
 	if outcome != statusWritten && statusEqual(&status, &e.Status) {

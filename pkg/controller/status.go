@@ -206,34 +206,38 @@ func (c *Controller) statusWait(s *executionState, stored *v1alpha1.Execution, s
 // writeStatus writes status through the status subresource, on top of
 // base. A conflict (someone else changed the Execution since) is retried
 // once against a fresh read, keeping what that change brought (conditions
-// of others).
-func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v1alpha1.Execution, status v1alpha1.ExecutionStatus) error {
+// of others, a suspension). It returns the status it replaced and the one
+// it wrote: after a retry neither is the caller's, and the events of the
+// transition must be those of what was stored.
+func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v1alpha1.Execution, status v1alpha1.ExecutionStatus) (from, to *v1alpha1.ExecutionStatus, err error) {
 	client := c.executions.ExecutionV1alpha1().Executions(base.Namespace)
-	update := func(from *v1alpha1.Execution) (*v1alpha1.Execution, error) {
-		// Not a deep copy of from: its spec is only read.
-		obj := &v1alpha1.Execution{TypeMeta: from.TypeMeta, ObjectMeta: *from.ObjectMeta.DeepCopy(), Spec: from.Spec, Status: status}
+	update := func(on *v1alpha1.Execution) (*v1alpha1.Execution, error) {
+		// Not a deep copy of on: its spec is only read.
+		obj := &v1alpha1.Execution{TypeMeta: on.TypeMeta, ObjectMeta: *on.ObjectMeta.DeepCopy(), Spec: on.Spec, Status: status}
 		return client.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
 	}
-	updated, err := update(base)
+	on := base
+	updated, err := update(on)
 	if apierrors.IsConflict(err) {
 		var fresh *v1alpha1.Execution
 		if fresh, err = client.Get(ctx, base.Name, metav1.GetOptions{}); err == nil {
 			if fresh.UID != base.UID {
-				return apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
+				return nil, nil, apierrors.NewNotFound(v1alpha1.Resource("executions"), base.Name)
 			}
 			if fresh.Status.Attempts != s.attempts {
 				// Retried meanwhile: the next sync builds the state anew.
-				return apierrors.NewConflict(v1alpha1.Resource("executions"), base.Name, fmt.Errorf("retried (attempt %d) while the status was written", attemptOf(fresh)))
+				return nil, nil, apierrors.NewConflict(v1alpha1.Resource("executions"), base.Name, fmt.Errorf("retried (attempt %d) while the status was written", attemptOf(fresh)))
 			}
 			s.suspended = suspended(fresh)
 			status = s.status(fresh, c.now())
-			updated, err = update(fresh)
+			on = fresh
+			updated, err = update(on)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
+		return nil, nil, fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
 	}
 	s.lastWritten = updated
 	s.writtenAt = c.now()
-	return nil
+	return &on.Status, &updated.Status, nil
 }
