@@ -233,8 +233,8 @@ func TestPodRefusalShowsJobsBlockedUntilTheJobHasPods(t *testing.T) {
 	// The refusal is looked up in the Job cache, as it would be once the
 	// Job controller has seen the Job.
 	f.waitFor("job psa.a.0 in the controller's cache", func() bool {
-		_, err := f.ctrl.jobLister.Jobs(testNamespace).Get("psa.a.0")
-		return err == nil
+		_, ok := f.ctrl.jobs.get(testNamespace, "psa.a.0")
+		return ok
 	})
 	refusal := `Error creating: pods "psa.a.0-x" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true`
 	_, err = f.kube.CoreV1().Events(testNamespace).Create(context.Background(), &corev1.Event{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -180,16 +179,14 @@ func (c *Controller) cleanUpJobs(ctx context.Context, key cache.ObjectName, e *v
 				return false
 			}
 			name := s.graph.JobName(t, i)
-			job, err := c.jobLister.Jobs(e.Namespace).Get(name)
+			job, ok := c.jobs.get(e.Namespace, name)
 			switch {
-			case err != nil, job.DeletionTimestamp != nil:
+			case !ok, job.DeletionTimestamp != nil:
 				// Not in the cache, or being deleted: its events decide.
-			case controllerUID(job) != s.uid:
+			case job.ownerUID != s.uid:
 				stale = append(stale, [2]int{t, i}) // ours is gone
-			default:
-				if outcome, _, _ := outcomeOf(job); outcome == jobSucceeded {
-					todo = append(todo, cleanupJob{task: t, index: i, name: name, uid: job.UID})
-				}
+			case job.outcome == jobSucceeded:
+				todo = append(todo, cleanupJob{task: t, index: i, name: name, uid: job.UID})
 			}
 			return true
 		})
@@ -264,16 +261,8 @@ func (c *Controller) succeededJobsLeft(key cache.ObjectName, e *v1alpha1.Executi
 	if e.Spec.JobCleanup != v1alpha1.JobCleanupOnJobSuccess || e.DeletionTimestamp != nil {
 		return false
 	}
-	objs, err := c.jobIndexer.ByIndex(executionIndex, key.String())
-	if err != nil {
-		return false
-	}
-	for _, obj := range objs {
-		job, ok := obj.(*batchv1.Job)
-		if !ok || job.DeletionTimestamp != nil || controllerUID(job) != e.UID {
-			continue
-		}
-		if outcome, _, _ := outcomeOf(job); outcome == jobSucceeded {
+	for _, job := range c.jobs.ofExecution(key) {
+		if job.DeletionTimestamp == nil && job.ownerUID == e.UID && job.outcome == jobSucceeded {
 			return true
 		}
 	}

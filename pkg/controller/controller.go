@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -30,7 +29,6 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	batchlisters "k8s.io/client-go/listers/batch/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
@@ -42,10 +40,6 @@ import (
 	executionlisters "kubegene.io/kubegene/pkg/generated/listers/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/progress"
 )
-
-// executionIndex indexes Jobs by the key of their Execution, so the Jobs of
-// one Execution are found without scanning all Jobs.
-const executionIndex = "execution"
 
 // Config is what a Controller needs.
 type Config struct {
@@ -94,8 +88,7 @@ type Controller struct {
 	executionFactory executioninformers.SharedInformerFactory
 	jobFactory       informers.SharedInformerFactory
 	executionLister  executionlisters.ExecutionLister
-	jobLister        batchlisters.JobLister
-	jobIndexer       cache.Indexer
+	jobs             jobCache
 	eventFactory     informers.SharedInformerFactory
 	cachesSynced     []cache.InformerSynced
 	permissions      *permissionChecker
@@ -157,27 +150,35 @@ func New(cfg Config) (*Controller, error) {
 	}
 
 	// Only the controller's own Jobs, and of each only what the controller
-	// reads, to keep the cache small for Executions of many Jobs.
+	// reads (a cachedJob), to keep the cache small for Executions of many
+	// Jobs.
 	c.jobFactory = informers.NewSharedInformerFactoryWithOptions(cfg.KubeClient, 0,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = jobSelector }),
-		informers.WithTransform(slimJob))
+		informers.WithTransform(cacheJob))
 	jobInformer := c.jobFactory.Batch().V1().Jobs()
 	if err := jobInformer.Informer().AddIndexers(cache.Indexers{executionIndex: indexByExecution}); err != nil {
 		return nil, fmt.Errorf("adding job indexer: %w", err)
 	}
-	c.jobLister = jobInformer.Lister()
-	c.jobIndexer = jobInformer.Informer().GetIndexer()
+	// The Job informer stores cachedJobs, so its lister, which expects
+	// batchv1.Jobs, is not used.
+	c.jobs = jobCache{indexer: jobInformer.Informer().GetIndexer()}
 	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) { c.observeJob(obj.(*batchv1.Job), false) },
+		AddFunc: func(obj any) {
+			if job, ok := obj.(*cachedJob); ok {
+				c.observeJob(job, false)
+			}
+		},
 		UpdateFunc: func(old, cur any) {
-			oldJob, curJob := old.(*batchv1.Job), cur.(*batchv1.Job)
-			oldOutcome, _, _ := outcomeOf(oldJob)
-			curOutcome, _, _ := outcomeOf(curJob)
+			oldJob, ok1 := old.(*cachedJob)
+			curJob, ok2 := cur.(*cachedJob)
+			if !ok1 || !ok2 {
+				return
+			}
 			// Most updates are progress (active, ready pods) that change
 			// nothing for the Execution; a first pod matters only to an
 			// Execution waiting for a Job that could not create its pods.
-			if oldOutcome != curOutcome || controllerUID(oldJob) != controllerUID(curJob) ||
-				oldJob.Status.Active == 0 && curJob.Status.Active > 0 && c.waitsForPods(curJob) {
+			if oldJob.outcome != curJob.outcome || oldJob.ownerUID != curJob.ownerUID ||
+				!oldJob.hasPods && curJob.hasPods && c.waitsForPods(curJob) {
 				c.observeJob(curJob, false)
 			}
 		},
@@ -185,7 +186,7 @@ func New(cfg Config) (*Controller, error) {
 			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = tombstone.Obj
 			}
-			if job, ok := obj.(*batchv1.Job); ok {
+			if job, ok := obj.(*cachedJob); ok {
 				c.observeJob(job, true)
 			}
 		},
@@ -216,52 +217,6 @@ var failedCreateSelector = fields.AndSelectors(
 	fields.OneTermEqualSelector("involvedObject.kind", "Job"),
 	fields.OneTermEqualSelector("reason", "FailedCreate"),
 ).String()
-
-func indexByExecution(obj any) ([]string, error) {
-	job, ok := obj.(*batchv1.Job)
-	if !ok {
-		return nil, nil
-	}
-	key, ok := executionOf(job)
-	if !ok {
-		return nil, nil
-	}
-	return []string{key.String()}, nil
-}
-
-// executionOf is the key of the Execution a Job of ours runs for, by its
-// label; the ownerReference says whether that Execution controls it.
-func executionOf(job *batchv1.Job) (cache.ObjectName, bool) {
-	name := job.Labels[LabelExecution]
-	return cache.NewObjectName(job.Namespace, name), name != ""
-}
-
-// slimJob keeps of a cached Job what the controller reads: its identity,
-// labels, owners and deletion, and its terminal conditions and active
-// pods. The spec (the pod template with the command) and annotations are
-// most of a Job and are never read from the cache.
-func slimJob(obj any) (any, error) {
-	job, ok := obj.(*batchv1.Job)
-	if !ok {
-		return stripManagedFields(obj)
-	}
-	slim := &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: job.Name, Namespace: job.Namespace, UID: job.UID, ResourceVersion: job.ResourceVersion,
-			Labels: job.Labels, OwnerReferences: job.OwnerReferences, DeletionTimestamp: job.DeletionTimestamp,
-			CreationTimestamp: job.CreationTimestamp,
-		},
-		Status: batchv1.JobStatus{Active: job.Status.Active},
-	}
-	for _, c := range job.Status.Conditions {
-		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
-			slim.Status.Conditions = append(slim.Status.Conditions, batchv1.JobCondition{
-				Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message,
-			})
-		}
-	}
-	return slim, nil
-}
 
 func stripManagedFields(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
@@ -336,17 +291,17 @@ func (c *Controller) enqueueExecution(obj any) {
 // observeJob hands a Job event to its Execution's state, if it is being
 // run, and queues the Execution. Without a state, the Execution's next sync
 // builds one from the cache, which already holds this event's Job.
-func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
+func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 	key, ok := executionOf(job)
 	if !ok {
 		return
 	}
-	outcome, reason, message := outcomeOf(job)
+	outcome := job.outcome
 	if deleted && outcome == jobActive {
 		outcome = jobGone
 	}
-	o := observation{job: job.Name, owner: controllerUID(job), outcome: outcome, reason: reason, message: message,
-		attempt: jobAttempt(job), deleted: deleted, hasPods: job.Status.Active > 0, at: c.now()}
+	o := observation{job: job.Name, owner: job.ownerUID, outcome: outcome, reason: job.reason, message: job.message,
+		attempt: job.attempt, deleted: deleted, hasPods: job.hasPods, at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
 	c.mu.RUnlock()
@@ -358,7 +313,7 @@ func (c *Controller) observeJob(job *batchv1.Job, deleted bool) {
 
 // waitsForPods reports whether job's Execution waits for a Job that could
 // not create its pods.
-func (c *Controller) waitsForPods(job *batchv1.Job) bool {
+func (c *Controller) waitsForPods(job *cachedJob) bool {
 	key, ok := executionOf(job)
 	if !ok {
 		return false
@@ -377,12 +332,9 @@ func (c *Controller) observeFailedCreate(obj any) {
 		return
 	}
 	ref := ev.InvolvedObject
-	job, err := c.jobLister.Jobs(ref.Namespace).Get(ref.Name)
-	if err != nil || job.UID != ref.UID || job.Status.Active > 0 {
-		return // not ours, gone, or it has pods by now
-	}
-	if outcome, _, _ := outcomeOf(job); outcome != jobActive {
-		return
+	job, ok := c.jobs.get(ref.Namespace, ref.Name)
+	if !ok || job.UID != ref.UID || job.hasPods || job.outcome != jobActive {
+		return // not ours, gone, finished, or it has pods by now
 	}
 	key, ok := executionOf(job)
 	if !ok {
@@ -392,7 +344,7 @@ func (c *Controller) observeFailedCreate(obj any) {
 	s := c.states[key]
 	c.mu.RUnlock()
 	if s != nil {
-		s.observe(observation{job: job.Name, owner: controllerUID(job), outcome: jobActive, attempt: jobAttempt(job),
+		s.observe(observation{job: job.Name, owner: job.ownerUID, outcome: jobActive, attempt: job.attempt,
 			podsRefused: ev.Message, at: c.now()})
 	}
 	c.queue.Add(key)
@@ -585,18 +537,7 @@ func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *exec
 	c.states[key] = s
 	c.mu.Unlock()
 
-	objs, err := c.jobIndexer.ByIndex(executionIndex, key.String())
-	if err != nil {
-		// Only fails for an unknown index name, which is ours.
-		utilruntime.HandleError(fmt.Errorf("listing jobs of execution %s: %w", key, err))
-	}
-	jobs := make([]*batchv1.Job, 0, len(objs))
-	for _, obj := range objs {
-		if job, ok := obj.(*batchv1.Job); ok {
-			jobs = append(jobs, job)
-		}
-	}
-	s.rebuild(e, jobs)
+	s.rebuild(e, c.jobs.ofExecution(key))
 	if retrying := s.retryingCount(); retried || retrying > 0 {
 		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, reasonRetried, "Retrying %d failed jobs (attempt %d)", retrying, s.attempt())
 	}

@@ -9,7 +9,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
@@ -182,13 +181,14 @@ func outcomeOf(job *batchv1.Job) (outcome jobOutcome, reason, message string) {
 	return jobActive, "", ""
 }
 
-// controllerUID is the UID of the Job's controller, or "" if it has none.
-func controllerUID(job *batchv1.Job) types.UID {
+// controllerOf is the Job's controller reference if an Execution controls
+// it, or nil.
+func controllerOf(job *batchv1.Job) *metav1.OwnerReference {
 	if ref := metav1.GetControllerOf(job); ref != nil && ref.Kind == executionKind &&
 		strings.HasPrefix(ref.APIVersion, v1alpha1.GroupName+"/") {
-		return ref.UID
+		return ref
 	}
-	return ""
+	return nil
 }
 
 // creatorAnnotation copies who created the Execution onto its Jobs, so the

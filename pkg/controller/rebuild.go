@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	batchv1 "k8s.io/api/batch/v1"
-
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/dag"
 	"kubegene.io/kubegene/pkg/indexset"
@@ -32,7 +30,7 @@ func buildGraph(e *v1alpha1.Execution) (*dag.Graph, error) {
 // Execution. The Jobs are the truth where they exist; stored outcomes stand
 // for Jobs that are gone. Failures the stored status did not know yet are
 // left for takeFailures, to be reported.
-func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*batchv1.Job) {
+func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*cachedJob) {
 	s.startedAt = e.Status.StartedAt.DeepCopy()
 	s.finishedAt = e.Status.FinishedAt.DeepCopy()
 	s.policy = e.Spec.FailurePolicy
@@ -84,14 +82,14 @@ func storedProgress(e *v1alpha1.Execution, g *dag.Graph) []*progress.Task {
 // recordJobs records the outcome of every Job this Execution controls, in
 // spec order so that the first failure named is deterministic, and returns
 // which jobs have a Job, per task.
-func (s *executionState) recordJobs(jobs []*batchv1.Job) []indexset.Set {
+func (s *executionState) recordJobs(jobs []*cachedJob) []indexset.Set {
 	type found struct {
 		task, index int
-		job         *batchv1.Job
+		job         *cachedJob
 	}
 	var owned []found
 	for _, job := range jobs {
-		if controllerUID(job) != s.uid {
+		if job.ownerUID != s.uid {
 			continue
 		}
 		if t, i, ok := s.graph.ParseJobName(job.Name); ok {
@@ -105,20 +103,20 @@ func (s *executionState) recordJobs(jobs []*batchv1.Job) []indexset.Set {
 	for _, f := range owned {
 		present[f.task].Add(f.index)
 		if s.tasks[f.task].Retrying.Has(f.index) {
-			if jobAttempt(f.job) < s.attempt() {
+			if f.job.attempt < s.attempt() {
 				continue // the failed Job of an earlier attempt, to delete
 			}
 			// Created again already, before the status said so.
 			s.tasks[f.task].Retrying.Remove(f.index)
 		}
-		switch outcome, reason, message := outcomeOf(f.job); outcome {
+		switch f.job.outcome {
 		case jobActive:
 			s.markCreated(f.task, f.index)
 		case jobSucceeded:
 			s.markSucceeded(f.task, f.index)
 			s.cleanUpLater(f.task, f.index)
 		case jobFailed:
-			s.markFailed(f.task, f.index, jobFailureMessages(f.job.Name, reason, message))
+			s.markFailed(f.task, f.index, jobFailureMessages(f.job.Name, f.job.reason, f.job.message))
 		}
 	}
 	return present

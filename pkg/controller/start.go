@@ -144,17 +144,18 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 // removes it. Any other Job is not ours to run or to wait for: the vertex
 // fails.
 func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s *executionState, p pendingJob, name string) error {
-	job, err := c.jobLister.Jobs(e.Namespace).Get(name)
-	if apierrors.IsNotFound(err) {
+	job, ok := c.jobs.get(e.Namespace, name)
+	if !ok {
 		// Not in the cache yet, or without our labels.
-		job, err = c.kube.BatchV1().Jobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+		found, err := c.kube.BatchV1().Jobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			// Including NotFound: deleted since; the next attempt creates it.
+			return fmt.Errorf("reading existing job %s/%s: %w", e.Namespace, name, err)
+		}
+		job = recordOf(found)
 	}
-	if err != nil {
-		// Including NotFound: deleted since; the next attempt creates it.
-		return fmt.Errorf("reading existing job %s/%s: %w", e.Namespace, name, err)
-	}
-	if uid := controllerUID(job); uid != e.UID {
-		if uid != "" && (job.DeletionTimestamp != nil || metav1.GetControllerOf(job).Name == e.Name) {
+	if uid := job.ownerUID; uid != e.UID {
+		if uid != "" && (job.DeletionTimestamp != nil || job.ownerName == e.Name) {
 			// The Job of an earlier Execution of the same name (deleted,
 			// since names are unique), which the garbage collector is
 			// removing: wait for it, with backoff, then create ours.
@@ -169,7 +170,6 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 	s.markCreated(p.task, p.index)
 	c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobAdopted, "Adopted existing job %s", name)
 	// Record what the adopted Job has already done.
-	outcome, reason, message := outcomeOf(job)
-	s.apply(observation{job: job.Name, owner: e.UID, outcome: outcome, reason: reason, message: message, attempt: jobAttempt(job), at: c.now()})
+	s.apply(observation{job: job.Name, owner: e.UID, outcome: job.outcome, reason: job.reason, message: job.message, attempt: job.attempt, at: c.now()})
 	return nil
 }

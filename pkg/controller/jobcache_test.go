@@ -1,0 +1,219 @@
+package controller
+
+import (
+	"fmt"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+
+	"kubegene.io/kubegene/apis/execution/v1alpha1"
+)
+
+// storedJob is Job index of a 100-job commandsIter task as kube-apiserver
+// returns it once it has run: defaulted spec, server-set labels, managed
+// fields, a finished status. outcome adds its terminal condition.
+func storedJob(t testing.TB, index int, outcome batchv1.JobConditionType) *batchv1.Job {
+	t.Helper()
+	e := newExecution("exec-big", v1alpha1.Task{Name: "align", Type: v1alpha1.TaskTypeJob, Image: "bwa:0.7.17",
+		CommandsIter: &v1alpha1.CommandsIter{
+			Command:  "bwa mem -t 4 /ref/hg38.fa /data/${1}_R1.fq.gz /data/${1}_R2.fq.gz > /out/${1}.${2}.sam",
+			VarsIter: [][]string{sampleNames(10), sampleNames(10)},
+		}})
+	g, err := buildGraph(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := newJob(e, g, 0, index)
+	job.UID = types.UID(fmt.Sprintf("8d3c7f0e-2b1a-4c5d-9e8f-%012d", index))
+	job.ResourceVersion = fmt.Sprint(100000 + index)
+	job.Generation = 1
+	now := metav1.NewTime(time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC))
+	job.CreationTimestamp = now
+	job.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": string(job.UID)}}
+	job.Spec.Template.Labels["batch.kubernetes.io/controller-uid"] = string(job.UID)
+	job.Spec.Template.Labels["batch.kubernetes.io/job-name"] = job.Name
+	job.Spec.Parallelism, job.Spec.Completions = ptr.To[int32](1), ptr.To[int32](1)
+	job.Spec.CompletionMode = ptr.To(batchv1.NonIndexedCompletion)
+	job.ManagedFields = []metav1.ManagedFieldsEntry{{
+		Manager: "execution-apiserver", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "batch/v1", Time: &now,
+		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{}},"f:spec":{"f:template":{}}}`)},
+	}}
+	job.Status = batchv1.JobStatus{StartTime: &now, Ready: ptr.To[int32](0), Terminating: ptr.To[int32](0)}
+	if outcome != "" {
+		job.Status.CompletionTime = &now
+		job.Status.Succeeded = 1
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now},
+			{Type: outcome, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now},
+		}
+	} else {
+		job.Status.Active = 1
+	}
+	return job
+}
+
+func sampleNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("sample-%04d", i)
+	}
+	return names
+}
+
+func TestRecordOf(t *testing.T) {
+	running := storedJob(t, 7, "")
+	running.Labels[LabelAttempt] = "3"
+	r := recordOf(running)
+	want := cachedJob{
+		ObjectMeta: metav1.ObjectMeta{Name: "exec-big.align.7", Namespace: testNamespace, UID: running.UID, ResourceVersion: "100007"},
+		execution:  "exec-big", attempt: 3, ownerUID: "exec-big-uid", ownerName: "exec-big",
+		outcome: jobActive, hasPods: true,
+	}
+	if !reflect.DeepEqual(*r, want) {
+		t.Errorf("running job: got %+v, want %+v", *r, want)
+	}
+
+	failed := storedJob(t, 8, batchv1.JobFailed)
+	failed.Status.Conditions[1].Reason, failed.Status.Conditions[1].Message = "BackoffLimitExceeded", "Job has reached the specified backoff limit"
+	failed.DeletionTimestamp = ptr.To(metav1.Now())
+	r = recordOf(failed)
+	if r.outcome != jobFailed || r.reason != "BackoffLimitExceeded" || r.message != "Job has reached the specified backoff limit" ||
+		r.hasPods || r.DeletionTimestamp == nil || r.attempt != 1 {
+		t.Errorf("failed job: got %+v", *r)
+	}
+
+	// A Job with our labels that another kind controls has no owner here.
+	foreign := storedJob(t, 9, batchv1.JobComplete)
+	foreign.OwnerReferences[0].Kind = "CronJob"
+	if r = recordOf(foreign); r.ownerUID != "" || r.ownerName != "" || r.outcome != jobSucceeded {
+		t.Errorf("job controlled by a CronJob: got %+v", *r)
+	}
+}
+
+// The transform is idempotent and keeps tombstones as they are.
+func TestCacheJobTransform(t *testing.T) {
+	first, err := cacheJob(storedJob(t, 1, batchv1.JobComplete))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := cacheJob(first)
+	if err != nil || again != first {
+		t.Errorf("transforming a cachedJob again: %v, %v; want it unchanged", again, err)
+	}
+	tombstone := cache.DeletedFinalStateUnknown{Key: "default/exec-big.align.1", Obj: first}
+	if got, err := cacheJob(tombstone); err != nil || got != tombstone {
+		t.Errorf("tombstone: got %v, %v", got, err)
+	}
+}
+
+func TestCachedJobDeepCopy(t *testing.T) {
+	j := recordOf(storedJob(t, 2, ""))
+	j.DeletionTimestamp = ptr.To(metav1.Now())
+	cp := j.DeepCopyObject().(*cachedJob)
+	cp.DeletionTimestamp.Time = cp.DeletionTimestamp.Add(time.Hour)
+	cp.outcome = jobFailed
+	if j.outcome != jobActive || cp.DeletionTimestamp.Equal(j.DeletionTimestamp) {
+		t.Errorf("the copy shares state with the original: %+v", *j)
+	}
+}
+
+// The Jobs of an Execution are found by its index, whoever controls them.
+func TestJobCacheOfExecution(t *testing.T) {
+	indexer := cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, cache.Indexers{executionIndex: indexByExecution})
+	jc := jobCache{indexer: indexer}
+	for i := range 3 {
+		obj, _ := cacheJob(storedJob(t, i, batchv1.JobComplete))
+		if err := indexer.Add(obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := storedJob(t, 3, "")
+	other.Labels[LabelExecution] = "other"
+	obj, _ := cacheJob(other)
+	if err := indexer.Add(obj); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(jc.ofExecution(cache.NewObjectName(testNamespace, "exec-big"))); got != 3 {
+		t.Errorf("jobs of exec-big: %d, want 3", got)
+	}
+	if job, ok := jc.get(testNamespace, "exec-big.align.3"); !ok || job.execution != "other" {
+		t.Errorf("get exec-big.align.3: %+v, %v", job, ok)
+	}
+	if _, ok := jc.get(testNamespace, "exec-big.align.4"); ok {
+		t.Error("get of a Job not in the cache found one")
+	}
+}
+
+// BenchmarkJobCacheMemory reports the heap that the Job informer's store
+// holds per Job: Jobs decoded from kube-apiserver's protobuf, as the
+// informer receives them, go through the transform into an indexer with
+// the controller's index. The baseline is the common transform that only
+// drops managed fields.
+func BenchmarkJobCacheMemory(b *testing.B) {
+	const jobs = 20000
+	wire := make([][]byte, jobs)
+	for i := range wire {
+		outcome := batchv1.JobComplete
+		if i%100 == 0 {
+			outcome = ""
+		}
+		data, err := storedJob(b, i%100, outcome).Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		wire[i] = data
+	}
+	for _, variant := range []struct {
+		name      string
+		transform cache.TransformFunc
+	}{
+		{"managedFieldsDropped", stripManagedFields},
+		{"cachedJob", cacheJob},
+	} {
+		b.Run(variant.name, func(b *testing.B) {
+			var perJob float64
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				indexer := cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, cache.Indexers{executionIndex: indexByExecutionOfEither})
+				for i, data := range wire {
+					job := &batchv1.Job{}
+					if err := job.Unmarshal(data); err != nil {
+						b.Fatal(err)
+					}
+					job.Name = fmt.Sprintf("exec-big.align.%d", i)
+					obj, err := variant.transform(job)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := indexer.Add(obj); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perJob = float64(after.HeapAlloc-before.HeapAlloc) / jobs
+				runtime.KeepAlive(indexer)
+			}
+			b.ReportMetric(perJob, "B/job")
+		})
+	}
+}
+
+// indexByExecutionOfEither indexes the baseline's batchv1.Jobs as the
+// controller indexes its cachedJobs.
+func indexByExecutionOfEither(obj any) ([]string, error) {
+	if job, ok := obj.(*batchv1.Job); ok {
+		return []string{job.Namespace + "/" + job.Labels[LabelExecution]}, nil
+	}
+	return indexByExecution(obj)
+}
