@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
@@ -95,12 +97,14 @@ func TestSuspendedDuringStatusWrite(t *testing.T) {
 	e := newExecution("exec-race", task("a", 2))
 	f := newFixture(t, nil, e)
 	var once sync.Once
+	var conflicted atomic.Bool
 	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		if a.GetSubresource() != "status" {
 			return false, nil, nil
 		}
 		var conflict error
 		once.Do(func() {
+			conflicted.Store(true)
 			gvr := v1alpha1.SchemeGroupVersion.WithResource("executions")
 			obj, err := f.exec.Tracker().Get(gvr, testNamespace, "exec-race")
 			if err != nil {
@@ -129,6 +133,113 @@ func TestSuspendedDuringStatusWrite(t *testing.T) {
 		return c != nil && c.Status == metav1.ConditionTrue
 	})
 	f.waitEvent("Normal Suspended")
+	if !conflicted.Load() {
+		t.Fatal("the status write never conflicted: the test did not test the retry")
+	}
+	// The retry itself, the first write that got through, stored the
+	// suspension: it did not wait for another sync.
+	if written := f.writtenStatuses(); len(written) == 0 || suspendedCondition(&written[0]) == nil ||
+		suspendedCondition(&written[0]).Status != metav1.ConditionTrue {
+		t.Errorf("first status stored: %+v, want Suspended=True", written)
+	}
+	if n := f.countEvents("Normal Suspended"); n != 1 {
+		t.Errorf("%d Suspended events, want 1", n)
+	}
+}
+
+// heldWatch passes on the events of a watch, except while held: then it
+// keeps them, in order, until released. It makes an informer's cache lag.
+type heldWatch struct {
+	inner watch.Interface
+	out   chan watch.Event
+	held  *atomic.Bool
+	stop  chan struct{}
+	once  sync.Once
+}
+
+func newHeldWatch(inner watch.Interface, held *atomic.Bool) *heldWatch {
+	w := &heldWatch{inner: inner, out: make(chan watch.Event), held: held, stop: make(chan struct{})}
+	go func() {
+		defer close(w.out)
+		for ev := range inner.ResultChan() {
+			for held.Load() {
+				select {
+				case <-w.stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			select {
+			case w.out <- ev:
+			case <-w.stop:
+				return
+			}
+		}
+	}()
+	return w
+}
+
+func (w *heldWatch) ResultChan() <-chan watch.Event { return w.out }
+
+func (w *heldWatch) Stop() {
+	w.once.Do(func() {
+		close(w.stop)
+		w.inner.Stop()
+	})
+}
+
+// A suspension the controller learnt from its own fresh read (its status
+// write conflicted with the user's change) holds while its Execution cache
+// still shows the Execution unsuspended: no further Job starts, and the
+// status does not flip back to resumed.
+func TestSuspensionHoldsWhileTheCacheLags(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-lag", task("a", 3))
+	e.Spec.Parallelism = ptr.To[int64](1)
+	f := newFixture(t, nil, e)
+	var held atomic.Bool
+	gvr := v1alpha1.SchemeGroupVersion.WithResource("executions")
+	f.exec.PrependWatchReactor("executions", func(a clienttesting.Action) (bool, watch.Interface, error) {
+		inner, err := f.exec.Tracker().Watch(gvr, a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		return true, newHeldWatch(inner, &held), nil
+	})
+	f.run()
+	f.waitCreated(1)
+	f.waitTask("exec-lag", "a", "0", "", "")
+	f.waitFor("the cache to show the stored status", func() bool {
+		cached, err := f.ctrl.executionLister.Executions(testNamespace).Get("exec-lag")
+		return err == nil && cached.ResourceVersion == f.execution("exec-lag").ResourceVersion
+	})
+
+	held.Store(true)
+	f.setSuspend("exec-lag", true)
+	// The controller still sees the Execution unsuspended: the next job
+	// starts, and its status write conflicts and reads the suspension.
+	f.succeed("exec-lag.a.0")
+	f.waitCreated(2)
+	f.waitStatus("exec-lag", "Suspended=True", func(s *v1alpha1.ExecutionStatus) bool {
+		c := suspendedCondition(s)
+		return c != nil && c.Status == metav1.ConditionTrue
+	})
+	f.succeed("exec-lag.a.1")
+	f.waitTask("exec-lag", "a", "0-1", "0-1", "")
+	f.assertNoNewJobs(2, 300*time.Millisecond)
+	if c := suspendedCondition(&f.execution("exec-lag").Status); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("suspended Execution's condition after a job finished: %+v", c)
+	}
+	if n := f.countEvents("Normal Suspended"); n != 1 {
+		t.Errorf("%d Suspended events, want 1", n)
+	}
+	if f.hasEvent("Normal Resumed") {
+		t.Error("a Resumed event while the Execution stays suspended")
+	}
+
+	held.Store(false)
+	f.setSuspend("exec-lag", false)
+	f.waitCreated(3)
 }
 
 // An Execution created suspended creates nothing until resumed.

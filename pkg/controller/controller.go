@@ -164,20 +164,20 @@ func New(cfg Config) (*Controller, error) {
 	c.jobs = jobCache{indexer: jobInformer.Informer().GetIndexer()}
 	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
-			if job, ok := obj.(*cachedJob); ok {
+			if job, ok := asCachedJob(obj); ok {
 				c.observeJob(job, false)
 			}
 		},
 		UpdateFunc: func(old, cur any) {
-			oldJob, ok1 := old.(*cachedJob)
-			curJob, ok2 := cur.(*cachedJob)
+			oldJob, ok1 := asCachedJob(old)
+			curJob, ok2 := asCachedJob(cur)
 			if !ok1 || !ok2 {
 				return
 			}
 			// Most updates are progress (active, ready pods) that change
 			// nothing for the Execution; a first pod matters only to an
 			// Execution waiting for a Job that could not create its pods.
-			if oldJob.outcome != curJob.outcome || oldJob.ownerUID != curJob.ownerUID ||
+			if oldJob.outcome != curJob.outcome || oldJob.ownerUID() != curJob.ownerUID() ||
 				!oldJob.hasPods && curJob.hasPods && c.waitsForPods(curJob) {
 				c.observeJob(curJob, false)
 			}
@@ -186,7 +186,7 @@ func New(cfg Config) (*Controller, error) {
 			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = tombstone.Obj
 			}
-			if job, ok := obj.(*cachedJob); ok {
+			if job, ok := asCachedJob(obj); ok {
 				c.observeJob(job, true)
 			}
 		},
@@ -300,7 +300,7 @@ func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 	if deleted && outcome == jobActive {
 		outcome = jobGone
 	}
-	o := observation{job: job.Name, owner: job.ownerUID, outcome: outcome, reason: job.reason, message: job.message,
+	o := observation{job: job.Name, owner: job.ownerUID(), outcome: outcome, reason: job.reason, message: job.message,
 		attempt: job.attempt, deleted: deleted, hasPods: job.hasPods, at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
@@ -344,7 +344,7 @@ func (c *Controller) observeFailedCreate(obj any) {
 	s := c.states[key]
 	c.mu.RUnlock()
 	if s != nil {
-		s.observe(observation{job: job.Name, owner: job.ownerUID, outcome: jobActive, attempt: job.attempt,
+		s.observe(observation{job: job.Name, owner: job.ownerUID(), outcome: jobActive, attempt: job.attempt,
 			podsRefused: ev.Message, at: c.now()})
 	}
 	c.queue.Add(key)
@@ -377,7 +377,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	for _, o := range s.takeInbox() {
 		s.apply(o)
 	}
-	s.suspended = suspended(e)
+	s.suspended = suspended(s.newest(e))
 
 	var errs []error
 	if left, err := c.enforceDeadline(ctx, e, s); err != nil {

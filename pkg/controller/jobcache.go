@@ -25,20 +25,44 @@ type cachedJob struct {
 	// the cache and its key function read a Job through metav1.Object.
 	metav1.ObjectMeta
 
-	// execution is the name of the Execution in its LabelExecution label.
-	execution string
+	// execution is the name of the Execution in its LabelExecution label,
+	// and owner the Execution that controls it (zero if none does). Both
+	// are the same for all Jobs of an Execution: interned, they are kept
+	// once, not once per Job.
+	execution unique.Handle[string]
+	owner     unique.Handle[jobOwner]
 	// attempt is the Execution attempt the Job was created for.
 	attempt int32
-	// ownerUID and ownerName identify its controlling Execution, if an
-	// Execution controls it.
-	ownerUID  types.UID
-	ownerName string
-
 	outcome jobOutcome
-	// reason and message are those of a failed Job's Failed condition.
-	reason, message string
 	// hasPods: the Job has active pods.
 	hasPods bool
+	// reason and message are those of a failed Job's Failed condition.
+	reason, message string
+}
+
+// jobOwner is the Execution that controls a Job.
+type jobOwner struct {
+	name string
+	uid  types.UID
+}
+
+// executionName is the Job's LabelExecution label.
+func (j *cachedJob) executionName() string { return j.execution.Value() }
+
+// ownerUID is the UID of the Execution that controls the Job, or "".
+func (j *cachedJob) ownerUID() types.UID {
+	if j.owner == (unique.Handle[jobOwner]{}) {
+		return ""
+	}
+	return j.owner.Value().uid
+}
+
+// ownerName is the name of the Execution that controls the Job, or "".
+func (j *cachedJob) ownerName() string {
+	if j.owner == (unique.Handle[jobOwner]{}) {
+		return ""
+	}
+	return j.owner.Value().name
 }
 
 // GetObjectKind implements runtime.Object: a cachedJob is not serialized.
@@ -56,29 +80,26 @@ func recordOf(job *batchv1.Job) *cachedJob {
 	outcome, reason, message := outcomeOf(job)
 	r := &cachedJob{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: job.Name, Namespace: intern(job.Namespace), UID: job.UID, ResourceVersion: job.ResourceVersion,
+			Name: job.Name, Namespace: job.Namespace, UID: job.UID, ResourceVersion: job.ResourceVersion,
 			DeletionTimestamp: job.DeletionTimestamp,
 		},
-		execution: intern(job.Labels[LabelExecution]),
+		execution: unique.Make(job.Labels[LabelExecution]),
 		attempt:   jobAttempt(job),
 		outcome:   outcome,
+		hasPods:   job.Status.Active > 0,
 		reason:    reason,
 		message:   message,
-		hasPods:   job.Status.Active > 0,
 	}
 	if ref := controllerOf(job); ref != nil {
-		r.ownerUID, r.ownerName = types.UID(intern(string(ref.UID))), intern(ref.Name)
+		r.owner = unique.Make(jobOwner{name: ref.Name, uid: ref.UID})
 	}
 	return r
 }
 
-// intern returns the one copy of s kept for all the Jobs that have it: the
-// namespace, Execution name and UID are the same for all Jobs of an
-// Execution, and each decoded Job brings its own copies.
-func intern(s string) string { return unique.Make(s).Value() }
-
 // cacheJob is the Job informer's transform: it stores a cachedJob for each
-// Job. It is idempotent, as transforms must be.
+// Job. It must be idempotent: with watch-list, client-go transforms the
+// listed objects once into a temporary store, and again as they replace
+// the cache's content.
 func cacheJob(obj any) (any, error) {
 	switch obj := obj.(type) {
 	case *batchv1.Job:
@@ -86,9 +107,19 @@ func cacheJob(obj any) (any, error) {
 	case *cachedJob:
 		return obj, nil
 	default:
-		// A DeletedFinalStateUnknown carries an object transformed already.
-		return obj, nil
+		return nil, fmt.Errorf("job informer: unexpected object %T", obj)
 	}
+}
+
+// asCachedJob is the Job of an informer event. Anything else would be a
+// transform that let an object through: it is reported, not skipped in
+// silence.
+func asCachedJob(obj any) (*cachedJob, bool) {
+	job, ok := obj.(*cachedJob)
+	if !ok {
+		utilruntime.HandleError(fmt.Errorf("job informer: unexpected object %T", obj))
+	}
+	return job, ok
 }
 
 // jobCache reads the Job informer's store, which holds cachedJobs.
@@ -143,5 +174,6 @@ func indexByExecution(obj any) ([]string, error) {
 // executionOf is the key of the Execution a Job of ours runs for, by its
 // label; the owner reference says whether that Execution controls it.
 func executionOf(job *cachedJob) (cache.ObjectName, bool) {
-	return cache.NewObjectName(job.Namespace, job.execution), job.execution != ""
+	name := job.executionName()
+	return cache.NewObjectName(job.Namespace, name), name != ""
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unique"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,14 +48,24 @@ func storedJob(t testing.TB, index int, outcome batchv1.JobConditionType) *batch
 		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{}},"f:spec":{"f:template":{}}}`)},
 	}}
 	job.Status = batchv1.JobStatus{StartTime: &now, Ready: ptr.To[int32](0), Terminating: ptr.To[int32](0)}
-	if outcome != "" {
+	// The Job controller sets an interim condition, then the final one.
+	switch outcome {
+	case batchv1.JobComplete:
 		job.Status.CompletionTime = &now
 		job.Status.Succeeded = 1
 		job.Status.Conditions = []batchv1.JobCondition{
 			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now},
-			{Type: outcome, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now},
 		}
-	} else {
+	case batchv1.JobFailed:
+		job.Status.Failed = 1
+		job.Status.Conditions = []batchv1.JobCondition{
+			{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now,
+				Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"},
+			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, LastProbeTime: now, LastTransitionTime: now,
+				Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"},
+		}
+	default:
 		job.Status.Active = 1
 	}
 	return job
@@ -74,15 +85,17 @@ func TestRecordOf(t *testing.T) {
 	r := recordOf(running)
 	want := cachedJob{
 		ObjectMeta: metav1.ObjectMeta{Name: "exec-big.align.7", Namespace: testNamespace, UID: running.UID, ResourceVersion: "100007"},
-		execution:  "exec-big", attempt: 3, ownerUID: "exec-big-uid", ownerName: "exec-big",
-		outcome: jobActive, hasPods: true,
+		execution:  unique.Make("exec-big"), owner: unique.Make(jobOwner{name: "exec-big", uid: "exec-big-uid"}),
+		attempt: 3, outcome: jobActive, hasPods: true,
 	}
 	if !reflect.DeepEqual(*r, want) {
 		t.Errorf("running job: got %+v, want %+v", *r, want)
 	}
+	if r.executionName() != "exec-big" || r.ownerName() != "exec-big" || r.ownerUID() != "exec-big-uid" {
+		t.Errorf("running job: execution %q, owner %q (%s)", r.executionName(), r.ownerName(), r.ownerUID())
+	}
 
 	failed := storedJob(t, 8, batchv1.JobFailed)
-	failed.Status.Conditions[1].Reason, failed.Status.Conditions[1].Message = "BackoffLimitExceeded", "Job has reached the specified backoff limit"
 	failed.DeletionTimestamp = ptr.To(metav1.Now())
 	r = recordOf(failed)
 	if r.outcome != jobFailed || r.reason != "BackoffLimitExceeded" || r.message != "Job has reached the specified backoff limit" ||
@@ -90,15 +103,23 @@ func TestRecordOf(t *testing.T) {
 		t.Errorf("failed job: got %+v", *r)
 	}
 
-	// A Job with our labels that another kind controls has no owner here.
-	foreign := storedJob(t, 9, batchv1.JobComplete)
-	foreign.OwnerReferences[0].Kind = "CronJob"
-	if r = recordOf(foreign); r.ownerUID != "" || r.ownerName != "" || r.outcome != jobSucceeded {
-		t.Errorf("job controlled by a CronJob: got %+v", *r)
+	// A Job with our labels that no Execution of ours controls has no
+	// owner here: another kind, or a kind of that name in another group.
+	for _, ref := range []metav1.OwnerReference{
+		{APIVersion: "batch/v1", Kind: "CronJob", Name: "exec-big", UID: "cron-uid", Controller: ptr.To(true)},
+		{APIVersion: "example.com/v1", Kind: "Execution", Name: "exec-big", UID: "other-uid", Controller: ptr.To(true)},
+		{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "Execution", Name: "exec-big", UID: "exec-big-uid"},
+	} {
+		foreign := storedJob(t, 9, batchv1.JobComplete)
+		foreign.OwnerReferences = []metav1.OwnerReference{ref}
+		if r = recordOf(foreign); r.ownerUID() != "" || r.ownerName() != "" || r.outcome != jobSucceeded {
+			t.Errorf("job with owner %+v: got %+v", ref, *r)
+		}
 	}
 }
 
-// The transform is idempotent and keeps tombstones as they are.
+// The transform is idempotent: with watch-list, client-go transforms the
+// listed Jobs twice.
 func TestCacheJobTransform(t *testing.T) {
 	first, err := cacheJob(storedJob(t, 1, batchv1.JobComplete))
 	if err != nil {
@@ -106,11 +127,10 @@ func TestCacheJobTransform(t *testing.T) {
 	}
 	again, err := cacheJob(first)
 	if err != nil || again != first {
-		t.Errorf("transforming a cachedJob again: %v, %v; want it unchanged", again, err)
+		t.Errorf("transforming a cachedJob again: %+v, %v; want it unchanged", *again.(*cachedJob), err)
 	}
-	tombstone := cache.DeletedFinalStateUnknown{Key: "default/exec-big.align.1", Obj: first}
-	if got, err := cacheJob(tombstone); err != nil || got != tombstone {
-		t.Errorf("tombstone: got %v, %v", got, err)
+	if _, err := cacheJob(&corev1.Pod{}); err == nil {
+		t.Error("transforming a Pod: no error")
 	}
 }
 
@@ -135,19 +155,27 @@ func TestJobCacheOfExecution(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Labelled for another Execution, though exec-big controls it.
 	other := storedJob(t, 3, "")
 	other.Labels[LabelExecution] = "other"
-	obj, _ := cacheJob(other)
-	if err := indexer.Add(obj); err != nil {
-		t.Fatal(err)
+	// Labelled for exec-big, though an earlier exec-big controls it.
+	earlier := storedJob(t, 4, batchv1.JobFailed)
+	earlier.OwnerReferences[0].UID = "earlier-exec-big-uid"
+	for _, job := range []*batchv1.Job{other, earlier} {
+		obj, _ := cacheJob(job)
+		if err := indexer.Add(obj); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if got := len(jc.ofExecution(cache.NewObjectName(testNamespace, "exec-big"))); got != 3 {
-		t.Errorf("jobs of exec-big: %d, want 3", got)
+	var names []string
+	for _, job := range jc.ofExecution(cache.NewObjectName(testNamespace, "exec-big")) {
+		names = append(names, job.Name)
 	}
-	if job, ok := jc.get(testNamespace, "exec-big.align.3"); !ok || job.execution != "other" {
-		t.Errorf("get exec-big.align.3: %+v, %v", job, ok)
+	assertSameSet(t, "jobs of exec-big", names, "exec-big.align.0", "exec-big.align.1", "exec-big.align.2", "exec-big.align.4")
+	if job, ok := jc.get(testNamespace, "exec-big.align.3"); !ok || job.executionName() != "other" {
+		t.Errorf("get exec-big.align.3: %v", ok)
 	}
-	if _, ok := jc.get(testNamespace, "exec-big.align.4"); ok {
+	if _, ok := jc.get(testNamespace, "exec-big.align.5"); ok {
 		t.Error("get of a Job not in the cache found one")
 	}
 }
@@ -155,8 +183,9 @@ func TestJobCacheOfExecution(t *testing.T) {
 // BenchmarkJobCacheMemory reports the heap that the Job informer's store
 // holds per Job: Jobs decoded from kube-apiserver's protobuf, as the
 // informer receives them, go through the transform into an indexer with
-// the controller's index. The baseline is the common transform that only
-// drops managed fields.
+// the controller's index. The baselines are the common transform that only
+// drops managed fields, and slimJobBaseline, a batchv1.Job with only what
+// the controller reads (the controller's cache before cachedJob).
 func BenchmarkJobCacheMemory(b *testing.B) {
 	const jobs = 20000
 	wire := make([][]byte, jobs)
@@ -176,6 +205,7 @@ func BenchmarkJobCacheMemory(b *testing.B) {
 		transform cache.TransformFunc
 	}{
 		{"managedFieldsDropped", stripManagedFields},
+		{"slimJob", slimJobBaseline},
 		{"cachedJob", cacheJob},
 	} {
 		b.Run(variant.name, func(b *testing.B) {
@@ -207,6 +237,29 @@ func BenchmarkJobCacheMemory(b *testing.B) {
 			b.ReportMetric(perJob, "B/job")
 		})
 	}
+}
+
+// slimJobBaseline keeps of a Job what the controller reads, in a
+// batchv1.Job: the spec and pod template are empty but still take their
+// space in the struct.
+func slimJobBaseline(obj any) (any, error) {
+	job := obj.(*batchv1.Job)
+	slim := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: job.Name, Namespace: job.Namespace, UID: job.UID, ResourceVersion: job.ResourceVersion,
+			Labels: job.Labels, OwnerReferences: job.OwnerReferences, DeletionTimestamp: job.DeletionTimestamp,
+			CreationTimestamp: job.CreationTimestamp,
+		},
+		Status: batchv1.JobStatus{Active: job.Status.Active},
+	}
+	for _, c := range job.Status.Conditions {
+		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
+			slim.Status.Conditions = append(slim.Status.Conditions, batchv1.JobCondition{
+				Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message,
+			})
+		}
+	}
+	return slim, nil
 }
 
 // indexByExecutionOfEither indexes the baseline's batchv1.Jobs as the

@@ -89,7 +89,7 @@ func (s *executionState) recordJobs(jobs []*cachedJob) []indexset.Set {
 	}
 	var owned []found
 	for _, job := range jobs {
-		if job.ownerUID != s.uid {
+		if job.ownerUID() != s.uid {
 			continue
 		}
 		if t, i, ok := s.graph.ParseJobName(job.Name); ok {

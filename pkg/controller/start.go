@@ -154,8 +154,8 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 		}
 		job = recordOf(found)
 	}
-	if uid := job.ownerUID; uid != e.UID {
-		if uid != "" && (job.DeletionTimestamp != nil || job.ownerName == e.Name) {
+	if uid := job.ownerUID(); uid != e.UID {
+		if uid != "" && (job.DeletionTimestamp != nil || job.ownerName() == e.Name) {
 			// The Job of an earlier Execution of the same name (deleted,
 			// since names are unique), which the garbage collector is
 			// removing: wait for it, with backoff, then create ours.

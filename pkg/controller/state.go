@@ -117,7 +117,8 @@ type executionState struct {
 	// deadline says how the Execution overran spec.activeDeadlineSeconds;
 	// no job starts after that.
 	deadline string
-	// suspended is spec.suspend as of the latest read of the Execution.
+	// suspended is spec.suspend as of the newest read of the Execution
+	// (see newest).
 	suspended bool
 	// attempts is status.attempts as the state was built from it; a retry
 	// changes it, and the state is built anew.
@@ -411,7 +412,7 @@ func (s *executionState) returnReady(jobs []pendingJob) {
 
 // startable reports whether a ready job could be created now.
 func (s *executionState) startable(e *v1alpha1.Execution) bool {
-	if s.readyCount == 0 || s.stopped() || suspended(e) || s.freeSlots(e) == 0 {
+	if s.readyCount == 0 || s.stopped() || s.suspended || s.freeSlots(e) == 0 {
 		return false
 	}
 	for t := range s.tasks {

@@ -191,6 +191,18 @@ func (s *executionState) stored(cached *v1alpha1.Execution) *v1alpha1.Execution 
 	return cached
 }
 
+// newest is the newest of what this controller has read of the Execution:
+// the cache, or what its last status write returned if that has a newer
+// spec, read afresh after a conflict, than the cache shows yet. A user's
+// suspension learnt that way holds from then on, not only once the cache
+// catches up. Generations, unlike resourceVersions, may be compared.
+func (s *executionState) newest(cached *v1alpha1.Execution) *v1alpha1.Execution {
+	if w := s.lastWritten; w != nil && w.UID == cached.UID && w.Generation > cached.Generation {
+		return w
+	}
+	return cached
+}
+
 // statusWait is how long a write of status should wait: zero if it is due
 // now. A phase change is written at once; progress within a phase at most
 // once per interval, as the Job controller batches its Pod updates, so that
