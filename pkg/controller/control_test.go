@@ -149,6 +149,7 @@ func TestSuspendedDuringStatusWrite(t *testing.T) {
 
 // heldWatch passes on the events of a watch, except while held: then it
 // keeps them, in order, until released. It makes an informer's cache lag.
+// (The fake tracker's watch buffers 100 events: hold fewer.)
 type heldWatch struct {
 	inner watch.Interface
 	out   chan watch.Event
@@ -200,7 +201,11 @@ func TestSuspensionHoldsWhileTheCacheLags(t *testing.T) {
 	var held atomic.Bool
 	gvr := v1alpha1.SchemeGroupVersion.WithResource("executions")
 	f.exec.PrependWatchReactor("executions", func(a clienttesting.Action) (bool, watch.Interface, error) {
-		inner, err := f.exec.Tracker().Watch(gvr, a.GetNamespace())
+		var opts metav1.ListOptions
+		if w, ok := a.(clienttesting.WatchActionImpl); ok {
+			opts = w.ListOptions
+		}
+		inner, err := f.exec.Tracker().Watch(gvr, a.GetNamespace(), opts)
 		if err != nil {
 			return true, nil, err
 		}

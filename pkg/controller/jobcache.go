@@ -47,7 +47,12 @@ type jobOwner struct {
 }
 
 // executionName is the Job's LabelExecution label.
-func (j *cachedJob) executionName() string { return j.execution.Value() }
+func (j *cachedJob) executionName() string {
+	if j.execution == (unique.Handle[string]{}) {
+		return ""
+	}
+	return j.execution.Value()
+}
 
 // ownerUID is the UID of the Execution that controls the Job, or "".
 func (j *cachedJob) ownerUID() types.UID {

@@ -126,8 +126,11 @@ func TestCacheJobTransform(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err := cacheJob(first)
-	if err != nil || again != first {
-		t.Errorf("transforming a cachedJob again: %+v, %v; want it unchanged", *again.(*cachedJob), err)
+	if err != nil {
+		t.Fatalf("transforming a cachedJob again: %v", err)
+	}
+	if again != first {
+		t.Errorf("transforming a cachedJob again: %+v; want it unchanged", *again.(*cachedJob))
 	}
 	if _, err := cacheJob(&corev1.Pod{}); err == nil {
 		t.Error("transforming a Pod: no error")

@@ -133,6 +133,10 @@ type executionState struct {
 	// of the next write.
 	lastWritten *v1alpha1.Execution
 	writtenAt   time.Time
+	// lastRead is the Execution as this controller last read it from the
+	// server, not the cache: lastWritten, or the fresh read of a write
+	// that conflicted. See newest.
+	lastRead *v1alpha1.Execution
 	// createBatch sizes the concurrent creations.
 	createBatch slowStart
 	// activeCap bounds the active jobs; 0 means no bound.

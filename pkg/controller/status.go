@@ -192,13 +192,14 @@ func (s *executionState) stored(cached *v1alpha1.Execution) *v1alpha1.Execution 
 }
 
 // newest is the newest of what this controller has read of the Execution:
-// the cache, or what its last status write returned if that has a newer
-// spec, read afresh after a conflict, than the cache shows yet. A user's
-// suspension learnt that way holds from then on, not only once the cache
-// catches up. Generations, unlike resourceVersions, may be compared.
+// the cache, or what it read from the server itself (a status write's
+// answer, or the fresh read after a conflict) if that has a newer spec
+// than the cache shows yet. A user's suspension learnt that way holds from
+// then on, also when the write that followed failed, not only once the
+// cache catches up. Generations, unlike resourceVersions, may be compared.
 func (s *executionState) newest(cached *v1alpha1.Execution) *v1alpha1.Execution {
-	if w := s.lastWritten; w != nil && w.UID == cached.UID && w.Generation > cached.Generation {
-		return w
+	if r := s.lastRead; r != nil && r.UID == cached.UID && r.Generation > cached.Generation {
+		return r
 	}
 	return cached
 }
@@ -240,6 +241,7 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 				// Retried meanwhile: the next sync builds the state anew.
 				return nil, nil, apierrors.NewConflict(v1alpha1.Resource("executions"), base.Name, fmt.Errorf("retried (attempt %d) while the status was written", attemptOf(fresh)))
 			}
+			s.lastRead = fresh
 			s.suspended = suspended(fresh)
 			status = s.status(fresh, c.now())
 			on = fresh
@@ -249,7 +251,7 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 	if err != nil {
 		return nil, nil, fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
 	}
-	s.lastWritten = updated
+	s.lastWritten, s.lastRead = updated, updated
 	s.writtenAt = c.now()
 	return &on.Status, &updated.Status, nil
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clienttesting "k8s.io/client-go/testing"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
@@ -87,6 +88,41 @@ func TestStoredPrefersLastWriteOverLaggingCache(t *testing.T) {
 	caughtUp := written.DeepCopy()
 	if got := s.stored(caughtUp); got != caughtUp {
 		t.Errorf("cache caught up: stored = %q, want the cached object", got.ResourceVersion)
+	}
+}
+
+// The spec decisions (suspension) use what the controller read from the
+// server itself while the cache shows an older generation of the same
+// Execution, and the cache otherwise.
+func TestNewestPrefersANewerGenerationRead(t *testing.T) {
+	cached := newExecution("exec-gen", task("a", 1))
+	cached.Generation = 2
+	read := func(uid string, generation int64) *v1alpha1.Execution {
+		e := cached.DeepCopy()
+		e.UID = types.UID(uid)
+		e.Generation = generation
+		return e
+	}
+	for _, tc := range []struct {
+		name     string
+		lastRead *v1alpha1.Execution
+		want     string // "read" or "cached"
+	}{
+		{"nothing read", nil, "cached"},
+		{"read a newer generation", read("exec-gen-uid", 3), "read"},
+		{"read the cached generation", read("exec-gen-uid", 2), "cached"},
+		{"the cache caught up and moved on", read("exec-gen-uid", 1), "cached"},
+		{"read an Execution of the same name deleted since", read("old-uid", 5), "cached"},
+	} {
+		s := newExecutionState(cached.UID)
+		s.lastRead = tc.lastRead
+		got, want := s.newest(cached), cached
+		if tc.want == "read" {
+			want = tc.lastRead
+		}
+		if got != want {
+			t.Errorf("%s: newest is generation %d of %s, want the %s one", tc.name, got.Generation, got.UID, tc.want)
+		}
 	}
 }
 
