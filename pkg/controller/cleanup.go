@@ -181,12 +181,12 @@ func (c *Controller) cleanUpJobs(ctx context.Context, key cache.ObjectName, e *v
 			name := s.graph.JobName(t, i)
 			job, ok := c.jobs.get(e.Namespace, name)
 			switch {
-			case !ok, job.DeletionTimestamp != nil:
+			case !ok, job.deletionTimestamp != nil:
 				// Not in the cache, or being deleted: its events decide.
 			case job.ownerUID() != s.uid:
 				stale = append(stale, [2]int{t, i}) // ours is gone
 			case job.outcome == jobSucceeded:
-				todo = append(todo, cleanupJob{task: t, index: i, name: name, uid: job.UID})
+				todo = append(todo, cleanupJob{task: t, index: i, name: name, uid: job.uid})
 			}
 			return true
 		})
@@ -262,7 +262,7 @@ func (c *Controller) succeededJobsLeft(key cache.ObjectName, e *v1alpha1.Executi
 		return false
 	}
 	for _, job := range c.jobs.ofExecution(key) {
-		if job.DeletionTimestamp == nil && job.ownerUID() == e.UID && job.outcome == jobSucceeded {
+		if job.deletionTimestamp == nil && job.ownerUID() == e.UID && job.outcome == jobSucceeded {
 			return true
 		}
 	}

@@ -300,7 +300,7 @@ func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 	if deleted && outcome == jobActive {
 		outcome = jobGone
 	}
-	o := observation{job: job.Name, owner: job.ownerUID(), outcome: outcome, reason: job.reason, message: job.message,
+	o := observation{job: job.name, owner: job.ownerUID(), outcome: outcome, reason: job.reason, message: job.message,
 		attempt: job.attempt, deleted: deleted, hasPods: job.hasPods, at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
@@ -333,7 +333,7 @@ func (c *Controller) observeFailedCreate(obj any) {
 	}
 	ref := ev.InvolvedObject
 	job, ok := c.jobs.get(ref.Namespace, ref.Name)
-	if !ok || job.UID != ref.UID || job.hasPods || job.outcome != jobActive {
+	if !ok || job.uid != ref.UID || job.hasPods || job.outcome != jobActive {
 		return // not ours, gone, finished, or it has pods by now
 	}
 	key, ok := executionOf(job)
@@ -344,7 +344,7 @@ func (c *Controller) observeFailedCreate(obj any) {
 	s := c.states[key]
 	c.mu.RUnlock()
 	if s != nil {
-		s.observe(observation{job: job.Name, owner: job.ownerUID(), outcome: jobActive, attempt: job.attempt,
+		s.observe(observation{job: job.name, owner: job.ownerUID(), outcome: jobActive, attempt: job.attempt,
 			podsRefused: ev.Message, at: c.now()})
 	}
 	c.queue.Add(key)

@@ -6,8 +6,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/tools/cache"
@@ -18,17 +16,21 @@ import (
 // receives into one (see cacheJob), so the cache costs a few hundred bytes
 // per Job instead of a batchv1.Job's few kilobytes: with jobCleanup Never
 // an Execution of 100,000 jobs leaves 100,000 Jobs in the cluster, and the
-// cache holds every one of them.
+// cache holds every one of them. It implements metav1.Object (in
+// jobcache_meta.go) for the cache and its key function, without an
+// ObjectMeta: that struct alone would be most of the record.
 type cachedJob struct {
-	// ObjectMeta has only the name, namespace, UID, resourceVersion (to
-	// tell a relist's unchanged Jobs from updates) and deletion timestamp:
-	// the cache and its key function read a Job through metav1.Object.
-	metav1.ObjectMeta
+	name string
+	uid  types.UID
+	// resourceVersion tells a relist's unchanged Jobs from updates.
+	resourceVersion   string
+	deletionTimestamp *metav1.Time
 
-	// execution is the name of the Execution in its LabelExecution label,
-	// and owner the Execution that controls it (zero if none does). Both
-	// are the same for all Jobs of an Execution: interned, they are kept
-	// once, not once per Job.
+	// namespace, execution (the name in its LabelExecution label) and
+	// owner (the Execution that controls it, zero if none does) are the
+	// same for all Jobs of an Execution: interned, they are kept once, not
+	// once per Job.
+	namespace unique.Handle[string]
 	execution unique.Handle[string]
 	owner     unique.Handle[jobOwner]
 	// attempt is the Execution attempt the Job was created for.
@@ -47,11 +49,14 @@ type jobOwner struct {
 }
 
 // executionName is the Job's LabelExecution label.
-func (j *cachedJob) executionName() string {
-	if j.execution == (unique.Handle[string]{}) {
+func (j *cachedJob) executionName() string { return valueOf(j.execution) }
+
+// valueOf is the value of an interned string, "" for the zero handle.
+func valueOf(h unique.Handle[string]) string {
+	if h == (unique.Handle[string]{}) {
 		return ""
 	}
-	return j.execution.Value()
+	return h.Value()
 }
 
 // ownerUID is the UID of the Execution that controls the Job, or "".
@@ -70,24 +75,12 @@ func (j *cachedJob) ownerName() string {
 	return j.owner.Value().name
 }
 
-// GetObjectKind implements runtime.Object: a cachedJob is not serialized.
-func (j *cachedJob) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
-
-// DeepCopyObject implements runtime.Object.
-func (j *cachedJob) DeepCopyObject() runtime.Object {
-	out := *j
-	j.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
-	return &out
-}
-
 // recordOf returns what the controller keeps of job.
 func recordOf(job *batchv1.Job) *cachedJob {
 	outcome, reason, message := outcomeOf(job)
 	r := &cachedJob{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: job.Name, Namespace: job.Namespace, UID: job.UID, ResourceVersion: job.ResourceVersion,
-			DeletionTimestamp: job.DeletionTimestamp,
-		},
+		name: job.Name, uid: job.UID, resourceVersion: job.ResourceVersion, deletionTimestamp: job.DeletionTimestamp,
+		namespace: unique.Make(job.Namespace),
 		execution: unique.Make(job.Labels[LabelExecution]),
 		attempt:   jobAttempt(job),
 		outcome:   outcome,
@@ -180,5 +173,5 @@ func indexByExecution(obj any) ([]string, error) {
 // label; the owner reference says whether that Execution controls it.
 func executionOf(job *cachedJob) (cache.ObjectName, bool) {
 	name := job.executionName()
-	return cache.NewObjectName(job.Namespace, name), name != ""
+	return cache.NewObjectName(job.GetNamespace(), name), name != ""
 }

@@ -10,6 +10,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
@@ -84,8 +85,8 @@ func TestRecordOf(t *testing.T) {
 	running.Labels[LabelAttempt] = "3"
 	r := recordOf(running)
 	want := cachedJob{
-		ObjectMeta: metav1.ObjectMeta{Name: "exec-big.align.7", Namespace: testNamespace, UID: running.UID, ResourceVersion: "100007"},
-		execution:  unique.Make("exec-big"), owner: unique.Make(jobOwner{name: "exec-big", uid: "exec-big-uid"}),
+		name: "exec-big.align.7", uid: running.UID, resourceVersion: "100007", namespace: unique.Make(testNamespace),
+		execution: unique.Make("exec-big"), owner: unique.Make(jobOwner{name: "exec-big", uid: "exec-big-uid"}),
 		attempt: 3, outcome: jobActive, hasPods: true,
 	}
 	if !reflect.DeepEqual(*r, want) {
@@ -94,12 +95,19 @@ func TestRecordOf(t *testing.T) {
 	if r.executionName() != "exec-big" || r.ownerName() != "exec-big" || r.ownerUID() != "exec-big-uid" {
 		t.Errorf("running job: execution %q, owner %q (%s)", r.executionName(), r.ownerName(), r.ownerUID())
 	}
+	// The cache keys and compares it through metav1.Object.
+	if key, err := cache.MetaNamespaceKeyFunc(r); err != nil || key != "default/exec-big.align.7" {
+		t.Errorf("cache key of the record: %q, %v", key, err)
+	}
+	if m, err := meta.Accessor(r); err != nil || m.GetResourceVersion() != "100007" || m.GetUID() != running.UID {
+		t.Errorf("metadata of the record: %v", err)
+	}
 
 	failed := storedJob(t, 8, batchv1.JobFailed)
 	failed.DeletionTimestamp = ptr.To(metav1.Now())
 	r = recordOf(failed)
 	if r.outcome != jobFailed || r.reason != "BackoffLimitExceeded" || r.message != "Job has reached the specified backoff limit" ||
-		r.hasPods || r.DeletionTimestamp == nil || r.attempt != 1 {
+		r.hasPods || r.deletionTimestamp == nil || r.attempt != 1 {
 		t.Errorf("failed job: got %+v", *r)
 	}
 
@@ -139,11 +147,11 @@ func TestCacheJobTransform(t *testing.T) {
 
 func TestCachedJobDeepCopy(t *testing.T) {
 	j := recordOf(storedJob(t, 2, ""))
-	j.DeletionTimestamp = ptr.To(metav1.Now())
+	j.deletionTimestamp = ptr.To(metav1.Now())
 	cp := j.DeepCopyObject().(*cachedJob)
-	cp.DeletionTimestamp.Time = cp.DeletionTimestamp.Add(time.Hour)
+	cp.deletionTimestamp.Time = cp.deletionTimestamp.Add(time.Hour)
 	cp.outcome = jobFailed
-	if j.outcome != jobActive || cp.DeletionTimestamp.Equal(j.DeletionTimestamp) {
+	if j.outcome != jobActive || cp.deletionTimestamp.Equal(j.deletionTimestamp) {
 		t.Errorf("the copy shares state with the original: %+v", *j)
 	}
 }
@@ -172,7 +180,7 @@ func TestJobCacheOfExecution(t *testing.T) {
 	}
 	var names []string
 	for _, job := range jc.ofExecution(cache.NewObjectName(testNamespace, "exec-big")) {
-		names = append(names, job.Name)
+		names = append(names, job.name)
 	}
 	assertSameSet(t, "jobs of exec-big", names, "exec-big.align.0", "exec-big.align.1", "exec-big.align.2", "exec-big.align.4")
 	if job, ok := jc.get(testNamespace, "exec-big.align.3"); !ok || job.executionName() != "other" {

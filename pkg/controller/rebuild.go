@@ -92,7 +92,7 @@ func (s *executionState) recordJobs(jobs []*cachedJob) []indexset.Set {
 		if job.ownerUID() != s.uid {
 			continue
 		}
-		if t, i, ok := s.graph.ParseJobName(job.Name); ok {
+		if t, i, ok := s.graph.ParseJobName(job.name); ok {
 			owned = append(owned, found{t, i, job})
 		}
 	}
@@ -116,7 +116,7 @@ func (s *executionState) recordJobs(jobs []*cachedJob) []indexset.Set {
 			s.markSucceeded(f.task, f.index)
 			s.cleanUpLater(f.task, f.index)
 		case jobFailed:
-			s.markFailed(f.task, f.index, jobFailureMessages(f.job.Name, f.job.reason, f.job.message))
+			s.markFailed(f.task, f.index, jobFailureMessages(f.job.name, f.job.reason, f.job.message))
 		}
 	}
 	return present

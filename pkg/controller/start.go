@@ -155,7 +155,7 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 		job = recordOf(found)
 	}
 	if uid := job.ownerUID(); uid != e.UID {
-		if uid != "" && (job.DeletionTimestamp != nil || job.ownerName() == e.Name) {
+		if uid != "" && (job.deletionTimestamp != nil || job.ownerName() == e.Name) {
 			// The Job of an earlier Execution of the same name (deleted,
 			// since names are unique), which the garbage collector is
 			// removing: wait for it, with backoff, then create ours.
@@ -170,6 +170,6 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 	s.markCreated(p.task, p.index)
 	c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobAdopted, "Adopted existing job %s", name)
 	// Record what the adopted Job has already done.
-	s.apply(observation{job: job.Name, owner: e.UID, outcome: job.outcome, reason: job.reason, message: job.message, attempt: job.attempt, at: c.now()})
+	s.apply(observation{job: job.name, owner: e.UID, outcome: job.outcome, reason: job.reason, message: job.message, attempt: job.attempt, at: c.now()})
 	return nil
 }
