@@ -13,7 +13,7 @@ import (
 // cache can key, compare and copy it. It keeps the name, namespace, UID,
 // resourceVersion and deletion timestamp of a Job; it has no other
 // metadata, and setting any is ignored. The controller reads the record's
-// fields directly.
+// fields directly, and the interned namespace through GetNamespace.
 var (
 	_ runtime.Object = &cachedJob{}
 	_ metav1.Object  = &cachedJob{}

@@ -99,8 +99,10 @@ func TestRecordOf(t *testing.T) {
 	if key, err := cache.MetaNamespaceKeyFunc(r); err != nil || key != "default/exec-big.align.7" {
 		t.Errorf("cache key of the record: %q, %v", key, err)
 	}
-	if m, err := meta.Accessor(r); err != nil || m.GetResourceVersion() != "100007" || m.GetUID() != running.UID {
+	if m, err := meta.Accessor(r); err != nil {
 		t.Errorf("metadata of the record: %v", err)
+	} else if m.GetResourceVersion() != "100007" || m.GetUID() != running.UID {
+		t.Errorf("metadata of the record: resourceVersion %q, uid %q", m.GetResourceVersion(), m.GetUID())
 	}
 
 	failed := storedJob(t, 8, batchv1.JobFailed)
