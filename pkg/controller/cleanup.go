@@ -150,8 +150,8 @@ type cleanupJob struct {
 }
 
 // cleanUpJobs deletes, under OnJobSuccess, the succeeded Jobs whose success
-// is in the stored status (s.stored(e): the cache, or this controller's
-// last write), with background propagation so their pods go too. It runs
+// is in the stored status (s.known(e): the cache, or what this controller
+// last read from the server), with background propagation so their pods go too. It runs
 // after updateStatus, so a success written in this sync counts. Jobs not
 // in the cache are left for later: they are gone (their deletion event
 // drops them) or not seen yet (their event brings them back). NotFound
@@ -161,7 +161,7 @@ func (c *Controller) cleanUpJobs(ctx context.Context, key cache.ObjectName, e *v
 	if cl == nil || cl.count == 0 || e.DeletionTimestamp != nil || s.graph == nil {
 		return nil
 	}
-	stored := s.stored(e)
+	stored := s.known(e)
 	var todo []cleanupJob
 	var stale [][2]int
 	more := false

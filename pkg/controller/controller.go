@@ -296,12 +296,13 @@ func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 	if !ok {
 		return
 	}
-	outcome := job.outcome
-	if deleted && outcome == jobActive {
-		outcome = jobGone
+	o := job.observation(c.now())
+	if deleted {
+		o.deleted = true
+		if o.outcome == jobActive {
+			o.outcome = jobGone
+		}
 	}
-	o := observation{job: job.name, owner: job.ownerUID(), outcome: outcome, reason: job.reason, message: job.message,
-		attempt: job.attempt, deleted: deleted, hasPods: job.hasPods, at: c.now()}
 	c.mu.RLock()
 	s := c.states[key]
 	c.mu.RUnlock()
@@ -344,8 +345,9 @@ func (c *Controller) observeFailedCreate(obj any) {
 	s := c.states[key]
 	c.mu.RUnlock()
 	if s != nil {
-		s.observe(observation{job: job.name, owner: job.ownerUID(), outcome: jobActive, attempt: job.attempt,
-			podsRefused: ev.Message, at: c.now()})
+		o := job.observation(c.now())
+		o.podsRefused = ev.Message
+		s.observe(o)
 	}
 	c.queue.Add(key)
 }
@@ -377,7 +379,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	for _, o := range s.takeInbox() {
 		s.apply(o)
 	}
-	s.suspended = suspended(s.newest(e))
+	s.suspended = suspended(s.known(e))
 
 	var errs []error
 	if left, err := c.enforceDeadline(ctx, e, s); err != nil {
@@ -449,7 +451,7 @@ const (
 // the gauge once it is stored, and the terminal event once it is written.
 func (c *Controller) updateStatus(ctx context.Context, key cache.ObjectName, e *v1alpha1.Execution, s *executionState) (statusOutcome, error) {
 	now := c.now()
-	stored := s.stored(e)
+	stored := s.known(e)
 	status := s.status(stored, now)
 	outcome := statusPending
 	var err error

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"time"
 	"unique"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -75,6 +76,13 @@ func (j *cachedJob) ownerName() string {
 	return j.owner.Value().name
 }
 
+// observation is what the record tells its Execution's state, as seen at
+// at. Callers add what only they know: a deletion, a refused pod.
+func (j *cachedJob) observation(at time.Time) observation {
+	return observation{job: j.name, owner: j.ownerUID(), outcome: j.outcome, reason: j.reason, message: j.message,
+		attempt: j.attempt, hasPods: j.hasPods, at: at}
+}
+
 // recordOf returns what the controller keeps of job.
 func recordOf(job *batchv1.Job) *cachedJob {
 	outcome, reason, message := outcomeOf(job)
@@ -105,7 +113,7 @@ func cacheJob(obj any) (any, error) {
 	case *cachedJob:
 		return obj, nil
 	default:
-		return nil, fmt.Errorf("job informer: unexpected object %T", obj)
+		return nil, unexpectedJobObject(obj)
 	}
 }
 
@@ -115,9 +123,15 @@ func cacheJob(obj any) (any, error) {
 func asCachedJob(obj any) (*cachedJob, bool) {
 	job, ok := obj.(*cachedJob)
 	if !ok {
-		utilruntime.HandleError(fmt.Errorf("job informer: unexpected object %T", obj))
+		utilruntime.HandleError(unexpectedJobObject(obj))
 	}
 	return job, ok
+}
+
+// unexpectedJobObject is the error for anything but a Job reaching the Job
+// informer's transform or handlers.
+func unexpectedJobObject(obj any) error {
+	return fmt.Errorf("job informer: unexpected object %T", obj)
 }
 
 // jobCache reads the Job informer's store, which holds cachedJobs.

@@ -170,6 +170,6 @@ func (c *Controller) adoptOrRefuse(ctx context.Context, e *v1alpha1.Execution, s
 	s.markCreated(p.task, p.index)
 	c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobAdopted, "Adopted existing job %s", name)
 	// Record what the adopted Job has already done.
-	s.apply(observation{job: job.name, owner: e.UID, outcome: job.outcome, reason: job.reason, message: job.message, attempt: job.attempt, at: c.now()})
+	s.apply(job.observation(c.now()))
 	return nil
 }

@@ -118,7 +118,7 @@ type executionState struct {
 	// no job starts after that.
 	deadline string
 	// suspended is spec.suspend as of the newest read of the Execution
-	// (see newest).
+	// (see known).
 	suspended bool
 	// attempts is status.attempts as the state was built from it; a retry
 	// changes it, and the state is built anew.
@@ -127,16 +127,12 @@ type executionState struct {
 	// unreported are the failures recorded since the last takeFailures.
 	unreported []failedJob
 
-	// lastWritten is the Execution as the last status write of this
-	// controller returned it, and writtenAt when that was. The cache may
-	// not have caught up with it yet: then it, not the cache, is the base
-	// of the next write.
-	lastWritten *v1alpha1.Execution
-	writtenAt   time.Time
 	// lastRead is the Execution as this controller last read it from the
-	// server, not the cache: lastWritten, or the fresh read of a write
-	// that conflicted. See newest.
+	// server, not the cache: the answer of its last status write, or the
+	// fresh read of a write that conflicted. See known.
 	lastRead *v1alpha1.Execution
+	// writtenAt is when this controller last wrote the status.
+	writtenAt time.Time
 	// createBatch sizes the concurrent creations.
 	createBatch slowStart
 	// activeCap bounds the active jobs; 0 means no bound.

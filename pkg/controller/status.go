@@ -181,24 +181,25 @@ func timeEqual(a, b *metav1.Time) bool {
 	return a.Unix() == b.Unix()
 }
 
-// stored is the Execution as the server holds it, as far as this
-// controller knows: the cache, unless the cache has not caught up with the
-// controller's last status write yet.
-func (s *executionState) stored(cached *v1alpha1.Execution) *v1alpha1.Execution {
-	if s.lastWritten != nil && s.lastWritten.ResourceVersion != cached.ResourceVersion {
-		return s.lastWritten
+// known is the newest Execution this controller knows of: the cache, or
+// what it read from the server itself (a status write's answer, or the
+// fresh read after a conflict) while the cache has not caught up with that
+// yet. It is the base of the next status write, so that the write does not
+// conflict with the controller's own previous one, and the spec that
+// decisions (suspension) follow, so that a suspension learnt from the
+// server holds also when the write that followed failed.
+//
+// Generations, unlike resourceVersions, may be compared: a read of a newer
+// generation is newer. Of the same generation (the same spec), a read the
+// cache does not show yet is taken as newer: the status it carries is most
+// likely this controller's own write; if someone else's status is newer,
+// the write conflicts and is redone on a fresh read.
+func (s *executionState) known(cached *v1alpha1.Execution) *v1alpha1.Execution {
+	r := s.lastRead
+	if r == nil || r.UID != cached.UID {
+		return cached
 	}
-	return cached
-}
-
-// newest is the newest of what this controller has read of the Execution:
-// the cache, or what it read from the server itself (a status write's
-// answer, or the fresh read after a conflict) if that has a newer spec
-// than the cache shows yet. A user's suspension learnt that way holds from
-// then on, also when the write that followed failed, not only once the
-// cache catches up. Generations, unlike resourceVersions, may be compared.
-func (s *executionState) newest(cached *v1alpha1.Execution) *v1alpha1.Execution {
-	if r := s.lastRead; r != nil && r.UID == cached.UID && r.Generation > cached.Generation {
+	if r.Generation > cached.Generation || (r.Generation == cached.Generation && r.ResourceVersion != cached.ResourceVersion) {
 		return r
 	}
 	return cached
@@ -251,7 +252,7 @@ func (c *Controller) writeStatus(ctx context.Context, s *executionState, base *v
 	if err != nil {
 		return nil, nil, fmt.Errorf("updating status of execution %s/%s: %w", base.Namespace, base.Name, err)
 	}
-	s.lastWritten, s.lastRead = updated, updated
+	s.lastRead = updated
 	s.writtenAt = c.now()
 	return &on.Status, &updated.Status, nil
 }

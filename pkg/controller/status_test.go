@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 )
@@ -69,38 +70,17 @@ func TestStatusWritesAreThrottled(t *testing.T) {
 	}
 }
 
-// The base of a status write is the Execution the last write returned
-// while the cache has not caught up with it, so that the write does not
-// conflict with the controller's own previous one.
-func TestStoredPrefersLastWriteOverLaggingCache(t *testing.T) {
-	cached := newExecution("exec-lag", task("a", 1))
-	s := newExecutionState(cached.UID)
-	if got := s.stored(cached); got != cached {
-		t.Fatalf("before any write: stored = %v, want the cached object", got.ResourceVersion)
-	}
-	written := cached.DeepCopy()
-	written.ResourceVersion = "2"
-	written.Status.Phase = v1alpha1.PhaseRunning
-	s.lastWritten = written
-	if got := s.stored(cached); got != written {
-		t.Errorf("cache at resourceVersion 1, last write at 2: stored = %q, want the last write", got.ResourceVersion)
-	}
-	caughtUp := written.DeepCopy()
-	if got := s.stored(caughtUp); got != caughtUp {
-		t.Errorf("cache caught up: stored = %q, want the cached object", got.ResourceVersion)
-	}
-}
-
-// The spec decisions (suspension) use what the controller read from the
-// server itself while the cache shows an older generation of the same
-// Execution, and the cache otherwise.
-func TestNewestPrefersANewerGenerationRead(t *testing.T) {
-	cached := newExecution("exec-gen", task("a", 1))
-	cached.Generation = 2
-	read := func(uid string, generation int64) *v1alpha1.Execution {
+// known is what the controller read from the server itself while the
+// cache has not caught up with it, and the cache otherwise: the base of
+// status writes (so that a write does not conflict with the controller's
+// previous one) and the spec of its decisions (a suspension).
+func TestKnownPrefersAReadTheCacheDoesNotShowYet(t *testing.T) {
+	cached := newExecution("exec-known", task("a", 1))
+	cached.Generation, cached.ResourceVersion = 2, "20"
+	read := func(uid string, generation int64, resourceVersion string) *v1alpha1.Execution {
 		e := cached.DeepCopy()
 		e.UID = types.UID(uid)
-		e.Generation = generation
+		e.Generation, e.ResourceVersion = generation, resourceVersion
 		return e
 	}
 	for _, tc := range []struct {
@@ -109,20 +89,70 @@ func TestNewestPrefersANewerGenerationRead(t *testing.T) {
 		want     string // "read" or "cached"
 	}{
 		{"nothing read", nil, "cached"},
-		{"read a newer generation", read("exec-gen-uid", 3), "read"},
-		{"read the cached generation", read("exec-gen-uid", 2), "cached"},
-		{"the cache caught up and moved on", read("exec-gen-uid", 1), "cached"},
-		{"read an Execution of the same name deleted since", read("old-uid", 5), "cached"},
+		{"the last write, not in the cache yet", read("exec-known-uid", 2, "21"), "read"},
+		{"the cache caught up with the last write", read("exec-known-uid", 2, "20"), "cached"},
+		{"read a newer generation", read("exec-known-uid", 3, "25"), "read"},
+		{"the cache moved on to a newer generation", read("exec-known-uid", 1, "15"), "cached"},
+		{"read an Execution of the same name deleted since", read("old-uid", 5, "30"), "cached"},
 	} {
 		s := newExecutionState(cached.UID)
 		s.lastRead = tc.lastRead
-		got, want := s.newest(cached), cached
+		got, want := s.known(cached), cached
 		if tc.want == "read" {
 			want = tc.lastRead
 		}
 		if got != want {
-			t.Errorf("%s: newest is generation %d of %s, want the %s one", tc.name, got.Generation, got.UID, tc.want)
+			t.Errorf("%s: known is generation %d at %s of %s, want the %s one", tc.name, got.Generation, got.ResourceVersion, got.UID, tc.want)
 		}
+	}
+}
+
+// After a status write conflicted and its retry failed, the fresh read of
+// the retry is the base of the next write, which therefore does not
+// conflict again.
+func TestFreshReadIsTheNextWriteBase(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-base", task("a", 1))
+	f := newFixture(t, nil, e)
+	gvr := v1alpha1.SchemeGroupVersion.WithResource("executions")
+	var statusUpdates atomic.Int32
+	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "status" && statusUpdates.Add(1) == 2 {
+			return true, nil, apierrors.NewServiceUnavailable("the retry fails")
+		}
+		return false, nil, nil
+	})
+	// Someone else's status write gets in before the controller's.
+	others := e.DeepCopy()
+	others.ResourceVersion = "others"
+	others.Status.Conditions = []metav1.Condition{{Type: "Audited", Status: metav1.ConditionTrue, Reason: "Checked", LastTransitionTime: metav1.Now()}}
+	if err := f.exec.Tracker().Update(gvr, others, testNamespace); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	s := f.ctrl.stateFor(cache.NewObjectName(testNamespace, e.Name), e)
+	status := s.status(s.known(e), f.ctrl.now())
+	if _, _, err := f.ctrl.writeStatus(ctx, s, s.known(e), status); !apierrors.IsServiceUnavailable(err) {
+		t.Fatalf("first write: %v, want the retry's error", err)
+	}
+	if got := s.known(e); got.ResourceVersion != "others" {
+		t.Fatalf("after the failed retry, known is at resourceVersion %q, want the fresh read's %q", got.ResourceVersion, "others")
+	}
+
+	base := s.known(e)
+	if _, to, err := f.ctrl.writeStatus(ctx, s, base, s.status(base, f.ctrl.now())); err != nil {
+		t.Fatalf("second write: %v", err)
+	} else if c := meta.FindStatusCondition(to.Conditions, "Audited"); c == nil {
+		t.Errorf("second write dropped the other client's condition: %+v", to.Conditions)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conflicts != 1 {
+		t.Errorf("%d conflicts, want 1: the second write should be based on the fresh read", f.conflicts)
+	}
+	if n := statusUpdates.Load(); n != 3 {
+		t.Errorf("%d status updates, want 3 (conflict, failed retry, second write)", n)
 	}
 }
 
