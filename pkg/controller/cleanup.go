@@ -151,11 +151,12 @@ type cleanupJob struct {
 
 // cleanUpJobs deletes, under OnJobSuccess, the succeeded Jobs whose success
 // is in the stored status (s.known(e): the cache, or what this controller
-// last read from the server), with background propagation so their pods go too. It runs
-// after updateStatus, so a success written in this sync counts. Jobs not
-// in the cache are left for later: they are gone (their deletion event
-// drops them) or not seen yet (their event brings them back). NotFound
-// means done; other errors are returned, to be retried with backoff.
+// last read from the server), with background propagation so their pods
+// go too. It runs after updateStatus, so a success written in this sync
+// counts. Jobs not in the cache are left for later: they are gone (their
+// deletion event drops them) or not seen yet (their event brings them
+// back). NotFound means done; other errors are returned, to be retried
+// with backoff.
 func (c *Controller) cleanUpJobs(ctx context.Context, key cache.ObjectName, e *v1alpha1.Execution, s *executionState) error {
 	cl := s.cleanup
 	if cl == nil || cl.count == 0 || e.DeletionTimestamp != nil || s.graph == nil {

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/progress"
@@ -189,14 +190,20 @@ func timeEqual(a, b *metav1.Time) bool {
 // decisions (suspension) follow, so that a suspension learnt from the
 // server holds also when the write that followed failed.
 //
-// Generations, unlike resourceVersions, may be compared: a read of a newer
-// generation is newer. Of the same generation (the same spec), a read the
-// cache does not show yet is taken as newer: the status it carries is most
-// likely this controller's own write; if someone else's status is newer,
-// the write conflicts and is redone on a fresh read.
+// The server stores Executions in etcd, so their resourceVersions may be
+// compared. Should one not be well formed, generations decide: a read of
+// a newer spec is newer, and of the same spec a read the cache does not
+// show is taken as newer (its status most likely this controller's own
+// write; if not, the write conflicts and is redone on a fresh read).
 func (s *executionState) known(cached *v1alpha1.Execution) *v1alpha1.Execution {
 	r := s.lastRead
 	if r == nil || r.UID != cached.UID {
+		return cached
+	}
+	if c, err := resourceversion.CompareResourceVersion(r.ResourceVersion, cached.ResourceVersion); err == nil {
+		if c > 0 {
+			return r
+		}
 		return cached
 	}
 	if r.Generation > cached.Generation || (r.Generation == cached.Generation && r.ResourceVersion != cached.ResourceVersion) {

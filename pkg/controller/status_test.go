@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"slices"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,9 +93,14 @@ func TestKnownPrefersAReadTheCacheDoesNotShowYet(t *testing.T) {
 		{"nothing read", nil, "cached"},
 		{"the last write, not in the cache yet", read("exec-known-uid", 2, "21"), "read"},
 		{"the cache caught up with the last write", read("exec-known-uid", 2, "20"), "cached"},
+		{"the cache moved past the last write (a label set)", read("exec-known-uid", 2, "19"), "cached"},
 		{"read a newer generation", read("exec-known-uid", 3, "25"), "read"},
 		{"the cache moved on to a newer generation", read("exec-known-uid", 1, "15"), "cached"},
 		{"read an Execution of the same name deleted since", read("old-uid", 5, "30"), "cached"},
+		// resourceVersions not from etcd: generations decide.
+		{"not comparable, a newer generation read", read("exec-known-uid", 3, "x"), "read"},
+		{"not comparable, the same generation read", read("exec-known-uid", 2, "x"), "read"},
+		{"not comparable, an older generation read", read("exec-known-uid", 1, "x"), "cached"},
 	} {
 		s := newExecutionState(cached.UID)
 		s.lastRead = tc.lastRead
@@ -124,7 +131,7 @@ func TestFreshReadIsTheNextWriteBase(t *testing.T) {
 	})
 	// Someone else's status write gets in before the controller's.
 	others := e.DeepCopy()
-	others.ResourceVersion = "others"
+	others.ResourceVersion = "50"
 	others.Status.Conditions = []metav1.Condition{{Type: "Audited", Status: metav1.ConditionTrue, Reason: "Checked", LastTransitionTime: metav1.Now()}}
 	if err := f.exec.Tracker().Update(gvr, others, testNamespace); err != nil {
 		t.Fatal(err)
@@ -136,8 +143,8 @@ func TestFreshReadIsTheNextWriteBase(t *testing.T) {
 	if _, _, err := f.ctrl.writeStatus(ctx, s, s.known(e), status); !apierrors.IsServiceUnavailable(err) {
 		t.Fatalf("first write: %v, want the retry's error", err)
 	}
-	if got := s.known(e); got.ResourceVersion != "others" {
-		t.Fatalf("after the failed retry, known is at resourceVersion %q, want the fresh read's %q", got.ResourceVersion, "others")
+	if got := s.known(e); got.ResourceVersion != "50" {
+		t.Fatalf("after the failed retry, known is at resourceVersion %q, want the fresh read's %q", got.ResourceVersion, "50")
 	}
 
 	base := s.known(e)
@@ -157,23 +164,43 @@ func TestFreshReadIsTheNextWriteBase(t *testing.T) {
 }
 
 // A status write that conflicts with someone else's change is redone on
-// top of that change: a condition another client set is kept.
+// top of that change: a condition another client set is kept. The other
+// client's write lands while the controller's is on its way, so the cache
+// cannot have shown it.
 func TestStatusWriteKeepsOthersConditions(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, newExecution("exec-others", task("a", 2)))
 	f.ctrl.statusInterval = time.Millisecond
+	gvr := v1alpha1.SchemeGroupVersion.WithResource("executions")
+	audited := metav1.Condition{Type: "Audited", Status: metav1.ConditionTrue, Reason: "Checked", LastTransitionTime: metav1.Now()}
+	var once sync.Once
+	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		written := a.(clienttesting.UpdateAction).GetObject().(*v1alpha1.Execution)
+		if a.GetSubresource() != "status" || written.Status.Phase != v1alpha1.PhaseSucceeded {
+			return false, nil, nil
+		}
+		var err error
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			var obj runtime.Object
+			if obj, err = f.exec.Tracker().Get(gvr, testNamespace, "exec-others"); err != nil {
+				return
+			}
+			other := obj.(*v1alpha1.Execution).DeepCopy()
+			other.Status.Conditions = append(other.Status.Conditions, audited)
+			f.rv++
+			other.ResourceVersion = strconv.Itoa(100 + f.rv)
+			err = f.exec.Tracker().Update(gvr, other, testNamespace)
+		})
+		return err != nil, nil, err
+	})
 	f.run()
 
 	f.waitCreated(2)
-	e := f.waitStatus("exec-others", "phase Running", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseRunning })
-	audited := metav1.Condition{Type: "Audited", Status: metav1.ConditionTrue, Reason: "Checked", LastTransitionTime: metav1.Now()}
-	e.Status.Conditions = append(e.Status.Conditions, audited)
-	if _, err := f.exec.ExecutionV1alpha1().Executions(testNamespace).UpdateStatus(context.Background(), e, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-
+	f.waitStatus("exec-others", "phase Running", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseRunning })
 	f.succeed("exec-others.a.0", "exec-others.a.1")
-	e = f.waitStatus("exec-others", "phase Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	e := f.waitStatus("exec-others", "phase Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
 	if meta.FindStatusCondition(e.Status.Conditions, "Audited") == nil || meta.FindStatusCondition(e.Status.Conditions, v1alpha1.ConditionComplete) == nil {
 		t.Errorf("conditions = %+v, want the other client's Audited and the controller's Complete", e.Status.Conditions)
 	}
