@@ -39,7 +39,14 @@ type cachedJob struct {
 	outcome jobOutcome
 	// hasPods: the Job has active pods.
 	hasPods bool
-	// reason and message are those of a failed Job's Failed condition.
+	// failure is a failed Job's Failed condition; nil for the others,
+	// which are nearly all: two strings in every record would be a tenth
+	// of it.
+	failure *jobFailure
+}
+
+// jobFailure is the reason and message of a failed Job's Failed condition.
+type jobFailure struct {
 	reason, message string
 }
 
@@ -76,10 +83,19 @@ func (j *cachedJob) ownerName() string {
 	return j.owner.Value().name
 }
 
+// failed is the reason and message of the Job's Failed condition, if any.
+func (j *cachedJob) failed() (reason, message string) {
+	if j.failure == nil {
+		return "", ""
+	}
+	return j.failure.reason, j.failure.message
+}
+
 // observation is what the record tells its Execution's state, as seen at
 // at. Callers add what only they know: a deletion, a refused pod.
 func (j *cachedJob) observation(at time.Time) observation {
-	return observation{job: j.name, owner: j.ownerUID(), outcome: j.outcome, reason: j.reason, message: j.message,
+	reason, message := j.failed()
+	return observation{job: j.name, owner: j.ownerUID(), outcome: j.outcome, reason: reason, message: message,
 		attempt: j.attempt, hasPods: j.hasPods, at: at}
 }
 
@@ -93,8 +109,9 @@ func recordOf(job *batchv1.Job) *cachedJob {
 		attempt:   jobAttempt(job),
 		outcome:   outcome,
 		hasPods:   job.Status.Active > 0,
-		reason:    reason,
-		message:   message,
+	}
+	if reason != "" || message != "" {
+		r.failure = &jobFailure{reason: reason, message: message}
 	}
 	if ref := controllerOf(job); ref != nil {
 		r.owner = unique.Make(jobOwner{name: ref.Name, uid: ref.UID})

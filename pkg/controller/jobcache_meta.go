@@ -26,6 +26,10 @@ func (j *cachedJob) GetObjectKind() schema.ObjectKind { return schema.EmptyObjec
 func (j *cachedJob) DeepCopyObject() runtime.Object {
 	out := *j
 	out.deletionTimestamp = j.deletionTimestamp.DeepCopy()
+	if j.failure != nil {
+		failure := *j.failure
+		out.failure = &failure
+	}
 	return &out
 }
 

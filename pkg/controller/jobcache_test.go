@@ -108,7 +108,8 @@ func TestRecordOf(t *testing.T) {
 	failed := storedJob(t, 8, batchv1.JobFailed)
 	failed.DeletionTimestamp = ptr.To(metav1.Now())
 	r = recordOf(failed)
-	if r.outcome != jobFailed || r.reason != "BackoffLimitExceeded" || r.message != "Job has reached the specified backoff limit" ||
+	if r.outcome != jobFailed || r.failure == nil || r.failure.reason != "BackoffLimitExceeded" ||
+		r.failure.message != "Job has reached the specified backoff limit" ||
 		r.hasPods || r.deletionTimestamp == nil || r.attempt != 1 {
 		t.Errorf("failed job: got %+v", *r)
 	}
@@ -148,12 +149,13 @@ func TestCacheJobTransform(t *testing.T) {
 }
 
 func TestCachedJobDeepCopy(t *testing.T) {
-	j := recordOf(storedJob(t, 2, ""))
+	j := recordOf(storedJob(t, 2, batchv1.JobFailed))
 	j.deletionTimestamp = ptr.To(metav1.Now())
 	cp := j.DeepCopyObject().(*cachedJob)
 	cp.deletionTimestamp.Time = cp.deletionTimestamp.Add(time.Hour)
-	cp.outcome = jobFailed
-	if j.outcome != jobActive || cp.deletionTimestamp.Equal(j.deletionTimestamp) {
+	cp.outcome = jobActive
+	cp.failure.message = "changed in the copy"
+	if j.outcome != jobFailed || cp.deletionTimestamp.Equal(j.deletionTimestamp) || j.failure.message == cp.failure.message {
 		t.Errorf("the copy shares state with the original: %+v", *j)
 	}
 }

@@ -116,7 +116,8 @@ func (s *executionState) recordJobs(jobs []*cachedJob) []indexset.Set {
 			s.markSucceeded(f.task, f.index)
 			s.cleanUpLater(f.task, f.index)
 		case jobFailed:
-			s.markFailed(f.task, f.index, jobFailureMessages(f.job.name, f.job.reason, f.job.message))
+			reason, message := f.job.failed()
+			s.markFailed(f.task, f.index, jobFailureMessages(f.job.name, reason, message))
 		}
 	}
 	return present
