@@ -67,21 +67,19 @@ func valueOf(h unique.Handle[string]) string {
 	return h.Value()
 }
 
-// ownerUID is the UID of the Execution that controls the Job, or "".
-func (j *cachedJob) ownerUID() types.UID {
+// controller is the Execution that controls the Job; zero if none does.
+func (j *cachedJob) controller() jobOwner {
 	if j.owner == (unique.Handle[jobOwner]{}) {
-		return ""
+		return jobOwner{}
 	}
-	return j.owner.Value().uid
+	return j.owner.Value()
 }
 
+// ownerUID is the UID of the Execution that controls the Job, or "".
+func (j *cachedJob) ownerUID() types.UID { return j.controller().uid }
+
 // ownerName is the name of the Execution that controls the Job, or "".
-func (j *cachedJob) ownerName() string {
-	if j.owner == (unique.Handle[jobOwner]{}) {
-		return ""
-	}
-	return j.owner.Value().name
-}
+func (j *cachedJob) ownerName() string { return j.controller().name }
 
 // failed is the reason and message of the Job's Failed condition, if any.
 func (j *cachedJob) failed() (reason, message string) {
