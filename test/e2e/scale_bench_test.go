@@ -36,8 +36,9 @@ package e2e
 //
 // Measured per variant, all from the same Job informer in the test process:
 // wall time (first create → last Job's completion seen), time to the first
-// 1,000 completions, completions/s, the most Jobs created and not finished
-// at once, last align completion → merge completion; for the Execution also
+// 1,000 completions, time until 300 (the window) Jobs were seen created,
+// completions/s, the most Jobs created and not finished at once, last align
+// completion → merge completion; for the Execution also
 // create → phase Succeeded seen (GETs every 100 ms once its last Job has
 // completed; before that a Failed phase is looked for in etcd rather than
 // with GETs, which render status.vertices on the server). Sampled every
@@ -221,10 +222,11 @@ type scaleTracker struct {
 	completions []time.Time // in the order seen
 	failed      []string
 	added       int
-	// allAdded is when the informer had seen want Jobs.
-	want     int
-	allAdded time.Time
-	maxOpen  int // most Jobs seen created and not finished at once
+	// allAdded is when the informer had seen want Jobs, windowAdded when
+	// it had seen window: the start-up of the Jobs' creation.
+	want, window          int
+	allAdded, windowAdded time.Time
+	maxOpen               int // most Jobs seen created and not finished at once
 	// runTimes are, per completed Job, first seen → seen complete.
 	runTimes []time.Duration
 	changed  chan struct{}
@@ -234,8 +236,8 @@ type scaleTracker struct {
 	cancel   context.CancelFunc
 }
 
-func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, want int, onFinish func()) *scaleTracker {
-	tr := &scaleTracker{finished: map[string]bool{}, want: want, changed: make(chan struct{}, 1), onFinish: onFinish}
+func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, p scaleParams, onFinish func()) *scaleTracker {
+	tr := &scaleTracker{finished: map[string]bool{}, want: p.jobs, window: min(p.window, p.jobs), changed: make(chan struct{}, 1), onFinish: onFinish}
 	seen := map[string]time.Time{}
 	tr.cancel = ctlWatchJobs(b, kube, ns, func(job *batchv1.Job) {
 		now := time.Now()
@@ -246,6 +248,9 @@ func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, want int, on
 			tr.added++
 			if tr.added == tr.want {
 				tr.allAdded = now
+			}
+			if tr.added == tr.window {
+				tr.windowAdded = now
 			}
 		}
 		newlyFinished := (done || failed) && !tr.finished[job.Name]
@@ -545,6 +550,7 @@ type scaleResult struct {
 	wall, firstK        time.Duration
 	fanIn               time.Duration // last align completion → merge completion
 	allAdded            time.Duration // first create → the informer saw every align Job
+	windowAdded         time.Duration // first create → the informer saw p.window Jobs
 	succeeded           time.Duration // Execution only: create → Succeeded seen
 	createCall          time.Duration // Execution only: the create call
 	maxOpen             int
@@ -572,6 +578,7 @@ func (r *scaleResult) finish(p scaleParams, tr *scaleTracker, s *scaleSampler, s
 	// merge is created once every align Job has completed: it is last.
 	r.fanIn = tr.completions[len(tr.completions)-1].Sub(tr.completions[len(tr.completions)-2])
 	r.allAdded = tr.allAdded.Sub(start)
+	r.windowAdded = tr.windowAdded.Sub(start)
 	r.maxOpen = tr.maxOpen
 	runs := slices.Clone(tr.runTimes)
 	slices.Sort(runs)
@@ -689,7 +696,7 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	r := scaleResult{name: scaleVariantNames[scaleExec], metric: "exec"}
 	scaleClusterLoad(b, kube)
 	ns := scaleNamespace(b, f, kube, p, "e2e-scale-exec")
-	tr := scaleTrack(b, kube, ns, p.jobs, nil)
+	tr := scaleTrack(b, kube, ns, p, nil)
 	defer tr.stop()
 	client := exe.ExecutionV1alpha1().Executions(ns)
 	ctx := context.Background()
@@ -835,7 +842,7 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube kubernetes.Interfa
 	}
 	scaleClusterLoad(b, kube)
 	ns := scaleNamespace(b, f, kube, p, prefix)
-	tr := scaleTrack(b, kube, ns, p.jobs, release)
+	tr := scaleTrack(b, kube, ns, p, release)
 	defer tr.stop()
 	jobs := kube.BatchV1().Jobs(ns)
 	align := make([]*batchv1.Job, p.jobs)
@@ -996,6 +1003,7 @@ func scaleTable(p scaleParams, rs [3]scaleResult, wallRatio, firstRatio float64)
 	row(fmt.Sprintf("first create → %dth completion (s)", p.first), func(r scaleResult) string { return secs(r.firstK) })
 	row("last align → merge completion (s)", func(r scaleResult) string { return secs(r.fanIn) })
 	row("completions/s", func(r scaleResult) string { return fmt.Sprintf("%.1f", r.rate()) })
+	row(fmt.Sprintf("first create → %dth Job seen (s)", p.window), func(r scaleResult) string { return secs(r.windowAdded) })
 	row("first create → all align Jobs seen (s)", func(r scaleResult) string { return secs(r.allAdded) })
 	row("most Jobs created, unfinished", func(r scaleResult) string { return strconv.Itoa(r.maxOpen) })
 	row("Job seen → complete p50 / p90 (s)", func(r scaleResult) string { return secs(r.runP50) + " / " + secs(r.runP90) })

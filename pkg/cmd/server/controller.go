@@ -199,9 +199,18 @@ func (r *controllerRunner) stop() error {
 	}
 }
 
+// controllerClients are the controller's clients. Each has its own rate
+// limiter, as each of kube-controller-manager's controllers and its leader
+// election have: a burst of Job creations must neither delay the renewal of
+// the controller's Lease nor spend its tokens on the events it records.
 type controllerClients struct {
-	kube       kubernetes.Interface
-	executions versioned.Interface
+	// kube creates, deletes and watches Jobs.
+	kube kubernetes.Interface
+	// events records the controller's events.
+	events kubernetes.Interface
+	// leaderElection renews the controller's Lease.
+	leaderElection kubernetes.Interface
+	executions     versioned.Interface
 }
 
 func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) (*controllerClients, error) {
@@ -211,7 +220,7 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 	warnings := &warningLogger{seen: make(map[string]bool)}
 	limit := func(cfg *rest.Config) *rest.Config {
 		cfg = rest.CopyConfig(cfg)
-		cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
+		cfg.QPS, cfg.Burst, cfg.RateLimiter = o.KubeAPIQPS, o.KubeAPIBurst, nil
 		cfg.WarningHandler = nil
 		cfg.WarningHandlerWithContext = warnings
 		cfg.UserAgent = rest.DefaultKubernetesUserAgent() + "/" + controller.EventSourceComponent
@@ -223,19 +232,36 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 	clusterCfg := limit(cluster)
 	clusterCfg.ContentType = runtime.ContentTypeProtobuf
 	clusterCfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	kube, err := kubernetes.NewForConfig(clusterCfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
+	kubeClient := func(purpose string) (kubernetes.Interface, error) {
+		cfg := rest.CopyConfig(clusterCfg)
+		if purpose != "" {
+			cfg.UserAgent += "/" + purpose
+		}
+		c, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("creating Kubernetes client %q: %w", cfg.UserAgent, err)
+		}
+		return c, nil
+	}
+	clients := &controllerClients{}
+	var err error
+	if clients.kube, err = kubeClient(""); err != nil {
+		return nil, err
+	}
+	if clients.events, err = kubeClient("events"); err != nil {
+		return nil, err
+	}
+	if clients.leaderElection, err = kubeClient("leader-election"); err != nil {
+		return nil, err
 	}
 	// The controller acts under its own name, so that audit logs tell its
 	// writes apart and the server answers its reads in the compact form.
 	self := limit(loopback)
 	self.Impersonate = rest.ImpersonationConfig{UserName: execregistry.ControllerUser, Groups: []string{user.SystemPrivilegedGroup}}
-	executions, err := versioned.NewForConfig(self)
-	if err != nil {
+	if clients.executions, err = versioned.NewForConfig(self); err != nil {
 		return nil, fmt.Errorf("creating loopback client: %w", err)
 	}
-	return &controllerClients{kube: kube, executions: executions}, nil
+	return clients, nil
 }
 
 // maxDistinctWarnings bounds the warnings warningLogger remembers.
@@ -286,7 +312,7 @@ func (w *warningLogger) HandleWarningHeader(code int, _ string, text string) {
 func (o *ControllerOptions) run(ctx context.Context, clients *controllerClients) error {
 	broadcaster := controller.NewEventBroadcaster(ctx)
 	broadcaster.StartStructuredLogging(3)
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: clients.kube.CoreV1().Events("")})
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: clients.events.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: controller.EventSourceComponent})
 
@@ -313,7 +339,7 @@ func (o *ControllerOptions) run(ctx context.Context, clients *controllerClients)
 	if err != nil {
 		return fmt.Errorf("getting hostname for the leader election identity: %w", err)
 	}
-	return controller.RunLeaderElected(ctx, clients.kube, controller.LeaderElectionConfig{
+	return controller.RunLeaderElected(ctx, clients.leaderElection, controller.LeaderElectionConfig{
 		Namespace:     o.LeaderElectNamespace,
 		Name:          o.LeaderElectName,
 		Identity:      hostname + "_" + string(uuid.NewUUID()),

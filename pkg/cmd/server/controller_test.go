@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"kubegene.io/kubegene/pkg/controller"
 )
@@ -105,5 +107,30 @@ func TestWarningLoggerHandsJobCreationWarningsToTheController(t *testing.T) {
 	w.HandleWarningHeaderWithContext(context.Background(), 299, "", "elsewhere")
 	if got := collected(); len(got) != 1 || got[0] != "would violate PodSecurity" {
 		t.Errorf("the controller got %q, want the one warning of its request", got)
+	}
+}
+
+// A burst of Job creations spends only the Job client's tokens: the
+// events the controller records and the renewals of its Lease each draw
+// on a bucket of their own.
+func TestControllerClientsHaveTheirOwnRateLimiters(t *testing.T) {
+	o := NewControllerOptions()
+	o.KubeAPIQPS, o.KubeAPIBurst = 0.001, 1
+	cluster := &rest.Config{Host: "https://127.0.0.1:1", UserAgent: "test"}
+	clients, err := newControllerClients(o, &rest.Config{Host: "https://127.0.0.1:2"}, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := clients.kube.BatchV1().RESTClient().GetRateLimiter()
+	if !jobs.TryAccept() {
+		t.Fatal("the Job client's first request was refused")
+	}
+	if jobs.TryAccept() {
+		t.Fatal("the Job client's burst of 1 allowed a second request")
+	}
+	for name, c := range map[string]kubernetes.Interface{"events": clients.events, "leader election": clients.leaderElection} {
+		if !c.CoreV1().RESTClient().GetRateLimiter().TryAccept() {
+			t.Errorf("the %s client shares the Job client's token bucket", name)
+		}
 	}
 }
