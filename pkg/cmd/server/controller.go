@@ -33,8 +33,9 @@ import (
 type ControllerOptions struct {
 	Enabled bool
 	Workers int
-	// KubeAPIQPS and KubeAPIBurst limit the controller's requests, to the
-	// cluster and to this server alike.
+	// KubeAPIQPS and KubeAPIBurst limit the requests of each of the
+	// controller's clients: Jobs, events, leader election (to the cluster)
+	// and Executions (to this server).
 	KubeAPIQPS   float32
 	KubeAPIBurst int
 	// MaxActiveJobsPerExecution and MaxActiveJobs bound the Jobs created
@@ -79,9 +80,9 @@ func (o *ControllerOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Workers, "controller-workers", o.Workers,
 		"Executions the controller syncs concurrently.")
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS,
-		"Queries per second the controller may send to the Kubernetes API server (and to this server).")
+		"Queries per second each of the controller's clients may send: its Job, event and leader-election clients to the Kubernetes API server, its Execution client to this server.")
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst,
-		"Burst of requests the controller may send to the Kubernetes API server (and to this server).")
+		"Burst of requests each of the controller's clients may send (see --kube-api-qps).")
 	fs.IntVar(&o.MaxActiveJobsPerExecution, "max-active-jobs-per-execution", o.MaxActiveJobsPerExecution,
 		"Most Jobs of one Execution created and not finished at a time (spec.parallelism may set fewer); more wait until some finish. 0 means no bound.")
 	fs.IntVar(&o.MaxActiveJobs, "max-active-jobs", o.MaxActiveJobs,
@@ -204,7 +205,8 @@ func (r *controllerRunner) stop() error {
 // election have: a burst of Job creations must neither delay the renewal of
 // the controller's Lease nor spend its tokens on the events it records.
 type controllerClients struct {
-	// kube creates, deletes and watches Jobs.
+	// kube creates, deletes and watches Jobs, and asks the cluster
+	// whether an Execution's creator may still create them.
 	kube kubernetes.Interface
 	// events records the controller's events.
 	events kubernetes.Interface

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 
 	"kubegene.io/kubegene/pkg/controller"
 )
@@ -116,20 +116,28 @@ func TestWarningLoggerHandsJobCreationWarningsToTheController(t *testing.T) {
 func TestControllerClientsHaveTheirOwnRateLimiters(t *testing.T) {
 	o := NewControllerOptions()
 	o.KubeAPIQPS, o.KubeAPIBurst = 0.001, 1
-	cluster := &rest.Config{Host: "https://127.0.0.1:1", UserAgent: "test"}
+	// A limiter in the given configuration is not shared either.
+	given := flowcontrol.NewTokenBucketRateLimiter(0.001, 1)
+	cluster := &rest.Config{Host: "https://127.0.0.1:1", UserAgent: "test", RateLimiter: given}
 	clients, err := newControllerClients(o, &rest.Config{Host: "https://127.0.0.1:2"}, cluster)
 	if err != nil {
 		t.Fatal(err)
 	}
 	jobs := clients.kube.BatchV1().RESTClient().GetRateLimiter()
+	if jobs == given {
+		t.Fatal("the Job client uses the rate limiter of the given configuration")
+	}
 	if !jobs.TryAccept() {
 		t.Fatal("the Job client's first request was refused")
 	}
 	if jobs.TryAccept() {
 		t.Fatal("the Job client's burst of 1 allowed a second request")
 	}
-	for name, c := range map[string]kubernetes.Interface{"events": clients.events, "leader election": clients.leaderElection} {
-		if !c.CoreV1().RESTClient().GetRateLimiter().TryAccept() {
+	for name, limiter := range map[string]flowcontrol.RateLimiter{
+		"events":          clients.events.CoreV1().RESTClient().GetRateLimiter(),
+		"leader election": clients.leaderElection.CoordinationV1().RESTClient().GetRateLimiter(),
+	} {
+		if !limiter.TryAccept() {
 			t.Errorf("the %s client shares the Job client's token bucket", name)
 		}
 	}
