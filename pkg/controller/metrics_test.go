@@ -49,9 +49,12 @@ func TestMetrics(t *testing.T) {
 	f.run()
 	f.waitCreated(2)
 	f.waitTask("exec-metrics", "a", "0-1", "", "")
-	if _, _, phases, adds := gathered(t); phases["Running"] != 1 || adds == 0 {
-		t.Errorf("executions by phase = %v, work queue adds = %v; want Running 1 and some adds", phases, adds)
-	}
+	// The gauge moves once the controller sees its own status write, which
+	// may come after the write the fixture saw.
+	f.waitFor("gauge moved to Running, and work queue adds", func() bool {
+		_, _, phases, adds := gathered(t)
+		return phases["Running"] == 1 && adds > 0
+	})
 	f.succeed("exec-metrics.a.0", "exec-metrics.a.1")
 	f.waitCreated(5)
 	f.succeed("exec-metrics.b.0", "exec-metrics.b.1", "exec-metrics.b.2")

@@ -234,6 +234,12 @@ func newControllerClients(o *ControllerOptions, loopback, cluster *rest.Config) 
 	clusterCfg := limit(cluster)
 	clusterCfg.ContentType = runtime.ContentTypeProtobuf
 	clusterCfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	// Uncompressed: kube-apiserver gzips a watch-list stream for as long as
+	// it lasts, so every event of the watch of all Jobs would be compressed
+	// by kube-apiserver and inflated here, CPU on both sides (8 % of the
+	// controller's own in a 5,000-job run) to save bandwidth between two
+	// processes of one cluster.
+	clusterCfg.DisableCompression = true
 	kubeClient := func(purpose string) (kubernetes.Interface, error) {
 		cfg := rest.CopyConfig(clusterCfg)
 		if purpose != "" {
