@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -395,4 +396,18 @@ func TestDeletedExecutionIsForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.waitFor("state dropped", func() bool { return f.states() == 0 })
+}
+
+// A large Execution records the first JobCreated events only, as many as
+// the spam filter would send; the rest are not made at all.
+func TestJobCreatedEventsWithinBudget(t *testing.T) {
+	t.Parallel()
+	const jobs = eventSpamBurst + 15
+	f := newFixture(t, nil, newExecution("many", task("a", jobs)))
+	f.run()
+	f.waitCreated(jobs)
+	f.waitTask("many", "a", fmt.Sprintf("0-%d", jobs-1), "", "")
+	if n := f.countEvents("Normal JobCreated"); n != eventSpamBurst {
+		t.Errorf("%d JobCreated events recorded for %d jobs, want %d", n, jobs, eventSpamBurst)
+	}
 }

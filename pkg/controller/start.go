@@ -119,7 +119,9 @@ func (c *Controller) recordCreate(ctx context.Context, e *v1alpha1.Execution, s 
 			dependencyToStart.WithLabelValues(string(p.via)).Observe(at.Sub(p.since).Seconds())
 			klog.FromContext(ctx).V(4).Info("Created job", "job", klog.KRef(e.Namespace, name), "dependency", p.via, "sinceReady", at.Sub(p.since))
 		}
-		c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreated, "Created job %s", name)
+		if s.jobEvents.AllowN(at, 1) {
+			c.recorder.Eventf(executionRef(e), corev1.EventTypeNormal, EventJobCreated, "Created job %s", name)
+		}
 		return nil
 	case apierrors.IsAlreadyExists(err):
 		return c.adoptOrRefuse(ctx, e, s, p, name)

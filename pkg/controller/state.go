@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -151,6 +152,8 @@ type executionState struct {
 	// podRefusals is the number of Jobs in blocked.pods, for the informer
 	// handlers, which must not touch the rest of the state.
 	podRefusals atomic.Int32
+	// jobEvents is the budget of per-Job events; see newJobEventBudget.
+	jobEvents *rate.Limiter
 
 	inboxMu sync.Mutex
 	inbox   []observation
@@ -160,7 +163,7 @@ type executionState struct {
 func (s *executionState) attempt() int32 { return max(s.attempts, 1) }
 
 func newExecutionState(uid types.UID) *executionState {
-	return &executionState{uid: uid}
+	return &executionState{uid: uid, jobEvents: newJobEventBudget()}
 }
 
 // observe queues a Job event for the next sync.

@@ -608,12 +608,10 @@ func scaleNamespace(b *testing.B, f *framework.Framework, kube kubernetes.Interf
 		if p.keepNamespaces {
 			return
 		}
-		timeout := p.deleteTimeout()
-		if _, waited := scaleDeletionTimedOut.Load(ns); waited {
-			// scaleMustDelete waited its whole timeout already.
-			timeout = time.Minute
+		if _, handled := scaleDeletionHandled.Load(ns); handled {
+			return // scaleMustDelete deleted it, or gave up after its whole timeout
 		}
-		d, err := scaleDeleteNamespace(kube, ns, timeout)
+		d, err := scaleDeleteNamespace(kube, ns, p.deleteTimeout())
 		if err != nil {
 			b.Errorf("cleanup: %v", err)
 		} else if d > 0 {
@@ -769,9 +767,9 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	return r
 }
 
-// scaleDeletionTimedOut holds the namespaces scaleMustDelete gave up on:
-// their cleanup does not wait the whole timeout again.
-var scaleDeletionTimedOut sync.Map
+// scaleDeletionHandled holds the namespaces scaleMustDelete deleted or
+// gave up on: their cleanup does not wait for them again.
+var scaleDeletionHandled sync.Map
 
 func scaleMustDelete(b *testing.B, kube kubernetes.Interface, ns string, p scaleParams) time.Duration {
 	if p.keepNamespaces {
@@ -783,8 +781,8 @@ func scaleMustDelete(b *testing.B, kube kubernetes.Interface, ns string, p scale
 		return 0
 	}
 	d, err := scaleDeleteNamespace(kube, ns, p.deleteTimeout())
+	scaleDeletionHandled.Store(ns, true)
 	if err != nil {
-		scaleDeletionTimedOut.Store(ns, true)
 		b.Fatal(err)
 	}
 	b.Logf("namespace %s deleted in %s", ns, d.Round(time.Second))
