@@ -303,8 +303,18 @@ start_component() {
     close_inherited_fds
     exec setsid "${ARGS[@]}" >> "${LOG_DIR}/${name}.log" 2>&1 < /dev/null
   ) &
-  echo $! > "$(pid_file "${name}")"
-  log "started ${name} (pid $!), log ${LOG_DIR}/${name}.log"
+  pid=$!
+  echo "${pid}" > "$(pid_file "${name}")"
+  # Until the subshell and setsid have exec'd the component, /proc/PID/exe
+  # is bash or setsid, and component_pid would take the starting component
+  # for a dead one: on a loaded machine that takes a while.
+  local i
+  for ((i = 0; i < 200; i++)); do
+    component_pid "${name}" > /dev/null && break
+    kill -0 "${pid}" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "started ${name} (pid ${pid}), log ${LOG_DIR}/${name}.log"
 }
 
 # stop_component NAME: TERM, wait up to LOCAL_UP_STOP_TIMEOUT s, then KILL;

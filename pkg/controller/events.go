@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"golang.org/x/time/rate"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/record"
 
