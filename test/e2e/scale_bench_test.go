@@ -18,8 +18,11 @@ package e2e
 // controller names them (scale.align.I, scale.merge.0) in their own
 // namespace, so kwok's stages (hack/kwok/stages: pod-ready, then
 // pod-complete for a pod owned by a Job whose command[2] is none of the
-// failing commands) treat both alike. The client is ctlBenchClients' (QPS
-// 100, burst 200: the controller's --kube-api-qps/--kube-api-burst).
+// failing commands) treat both alike. The plain variants create their Jobs
+// with scaleFeedingClient: QPS 100, burst 200 (the controller's
+// --kube-api-qps/--kube-api-burst), protobuf and no compression, as the
+// controller's Job client. Every variant's completions are tracked with
+// ctlBenchClients' client (JSON, client-go's default compression).
 //
 //	KUBEGENE_SCALE_JOBS=20000 go test -run '^$' -bench ScaleExecutionVsJobs -benchtime 1x -timeout 3h ./test/e2e/
 //
@@ -78,8 +81,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
@@ -826,10 +832,29 @@ func scaleCreate(ctx context.Context, client batchclient.JobInterface, jobs []*b
 	return first
 }
 
-// scaleRunPlain creates the N align Jobs with one client — all at once
-// (window 0) or keeping at most window created and unfinished — and, once
-// they have all completed, the merge Job.
-func scaleRunPlain(b *testing.B, f *framework.Framework, kube kubernetes.Interface, probes *scaleProbes, p scaleParams, window int) scaleResult {
+// scaleFeedingClient is the client the plain variants create their Jobs
+// with: the limits of ctlBenchClients and the transport of the controller's
+// Job client (protobuf, no compression; see pkg/cmd/server/controller.go),
+// so that the variants differ in how they feed the cluster, not in how they
+// talk to it. Completions are tracked with the benchmark's own client in
+// every variant alike.
+func scaleFeedingClient(b testing.TB, s *framework.Stack) kubernetes.Interface {
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.AdminKubeconfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	cfg.WarningHandler = rest.NoWarnings{}
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	cfg.DisableCompression = true
+	return kubernetes.NewForConfigOrDie(cfg)
+}
+
+// scaleRunPlain creates the N align Jobs with one client, feed — all at
+// once (window 0) or keeping at most window created and unfinished — and,
+// once they have all completed, the merge Job.
+func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.Interface, probes *scaleProbes, p scaleParams, window int) scaleResult {
 	r := scaleResult{name: scaleVariantNames[scaleAll], metric: "all"}
 	prefix := "e2e-scale-all"
 	var acquire func(context.Context) error
@@ -856,7 +881,7 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube kubernetes.Interfa
 	ns := scaleNamespace(b, f, kube, p, prefix)
 	tr := scaleTrack(b, kube, ns, p, release)
 	defer tr.stop()
-	jobs := kube.BatchV1().Jobs(ns)
+	jobs := feed.BatchV1().Jobs(ns)
 	align := make([]*batchv1.Job, p.jobs)
 	for i := range align {
 		align[i] = ctlNaiveJob(scaleJobName("align", i), scaleImage, p.command(i))
@@ -909,8 +934,9 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 	f := framework.New(b)
 	p := scaleParamsFromEnv(b)
 	kube, exe := ctlBenchClients(b, f.Stack)
+	feed := scaleFeedingClient(b, f.Stack)
 	probes := scaleNewProbes(b, f.Stack, kube)
-	b.Logf("%d align jobs (commandsIter %d samples × %d chunks) + 1 merge job per variant; window %d; %d creating goroutines; client QPS 100 burst 200; timeout %s per variant",
+	b.Logf("%d align jobs (commandsIter %d samples × %d chunks) + 1 merge job per variant; window %d; %d creating goroutines; client QPS 100 burst 200, protobuf, uncompressed; timeout %s per variant",
 		p.jobs, len(p.samples), len(p.chunks), p.window, p.clients, p.timeout)
 
 	// Which execution-apiserver is measured: the stack's, whatever binary it runs.
@@ -932,9 +958,9 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 			case scaleExec:
 				rs[v] = scaleRunExecution(b, f, kube, exe, probes, p)
 			case scaleAll:
-				rs[v] = scaleRunPlain(b, f, kube, probes, p, 0)
+				rs[v] = scaleRunPlain(b, f, kube, feed, probes, p, 0)
 			case scaleWindow:
-				rs[v] = scaleRunPlain(b, f, kube, probes, p, p.window)
+				rs[v] = scaleRunPlain(b, f, kube, feed, probes, p, p.window)
 			}
 			// Out before the namespace's deletion, which can fail the
 			// benchmark on a stack this loaded: what was measured is not
