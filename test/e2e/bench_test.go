@@ -187,6 +187,13 @@ func (w *ctlJobCompletions) wait(b *testing.B, names []string, timeout time.Dura
 // (--kube-api-qps 100, --kube-api-burst 200), so the level loop gets no
 // more API throughput than the controller.
 func ctlBenchClients(b testing.TB, s *framework.Stack) (kubernetes.Interface, versioned.Interface) {
+	cfg := ctlBenchConfig(b, s)
+	return kubernetes.NewForConfigOrDie(cfg), versioned.NewForConfigOrDie(cfg)
+}
+
+// ctlBenchConfig is the benchmarks' admin configuration: client-go's
+// default transport, with the controller's rate limits.
+func ctlBenchConfig(b testing.TB, s *framework.Stack) *rest.Config {
 	cfg, err := clientcmd.BuildConfigFromFlags("", s.AdminKubeconfig)
 	if err != nil {
 		b.Fatal(err)
@@ -194,7 +201,7 @@ func ctlBenchClients(b testing.TB, s *framework.Stack) (kubernetes.Interface, ve
 	cfg.QPS, cfg.Burst = 100, 200
 	// Job names have dots, which kube-apiserver warns about on every create.
 	cfg.WarningHandler = rest.NoWarnings{}
-	return kubernetes.NewForConfigOrDie(cfg), versioned.NewForConfigOrDie(cfg)
+	return cfg
 }
 
 // ctlDeleteNamespaceAndWait deletes ns and waits until it is gone, so that

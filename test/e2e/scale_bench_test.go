@@ -32,7 +32,9 @@ package e2e
 // a Go duration; default 5 min + 100 ms per job), KUBEGENE_SCALE_VARIANTS
 // (which variants run, in which order: "exec,all,window"; the wall ratio
 // needs exec and a plain variant, the first-completions ratio exec and
-// window; "window,exec" measures the order's effect),
+// window; a variant may run more than once, and the ratios then compare
+// the means of its runs: "window,exec,window" puts the windows' mean where
+// the Execution ran, so that the stack's ageing over the run cancels),
 // KUBEGENE_SCALE_KEEP_NAMESPACES=1 (the namespace's deletion is not waited
 // for: for a run by hand of one variant, followed by hack/local-up.sh down
 // --clean).
@@ -81,13 +83,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
+	"kubegene.io/kubegene/pkg/cmd/server"
 	"kubegene.io/kubegene/pkg/generated/clientset/versioned"
 	"kubegene.io/kubegene/test/e2e/framework"
 )
@@ -107,7 +107,8 @@ type scaleParams struct {
 	timeout                      time.Duration
 	// samples × chunks = jobs: the commandsIter lists.
 	samples, chunks []string
-	// variants run, in this order.
+	// variants run, in this order. A variant may run more than once: the
+	// ratios then compare the means of its runs (see scaleRatios).
 	variants []scaleVariant
 	// keepNamespaces: the deletion of the variant's namespace is not
 	// waited for (a 100,000-job namespace takes the namespace controller
@@ -124,12 +125,20 @@ const (
 	scaleWindow
 )
 
-// scaleVariantNames name the variants in the table (the window's with its
-// size) and in KUBEGENE_SCALE_VARIANTS.
-var (
-	scaleVariantNames = [3]string{"Execution", "all at once", "window %d"}
-	scaleVariantKeys  = map[string]scaleVariant{"exec": scaleExec, "all": scaleAll, "window": scaleWindow}
-)
+// scaleVariantKeys name the variants, by scaleVariant, in
+// KUBEGENE_SCALE_VARIANTS and in the reported metrics.
+var scaleVariantKeys = [...]string{"exec", "all", "window"}
+
+// name is the variant's name in the table, the window's with its size.
+func (v scaleVariant) name(window int) string {
+	switch v {
+	case scaleExec:
+		return "Execution"
+	case scaleAll:
+		return "all at once"
+	}
+	return fmt.Sprintf("window %d", window)
+}
 
 func scaleEnvInt(b *testing.B, name string, def, lo int) int {
 	v := os.Getenv(name)
@@ -159,11 +168,11 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 		variants = v
 	}
 	for _, key := range strings.Split(variants, ",") {
-		v, ok := scaleVariantKeys[strings.TrimSpace(key)]
-		if !ok || slices.Contains(p.variants, v) {
-			b.Fatalf("KUBEGENE_SCALE_VARIANTS=%q: want distinct names among exec, all, window, comma-separated", variants)
+		v := slices.Index(scaleVariantKeys[:], strings.TrimSpace(key))
+		if v < 0 {
+			b.Fatalf("KUBEGENE_SCALE_VARIANTS=%q: want names among exec, all, window, comma-separated (a name may repeat: window,exec,window)", variants)
 		}
-		p.variants = append(p.variants, v)
+		p.variants = append(p.variants, scaleVariant(v))
 	}
 	if p.keepNamespaces && len(p.variants) > 1 {
 		b.Fatalf("KUBEGENE_SCALE_KEEP_NAMESPACES=1 with %d variants: the next variant would run beside the last one's Jobs still being deleted; run one variant at a time", len(p.variants))
@@ -555,8 +564,8 @@ func (s *scaleSampler) stop() {
 
 // scaleResult is one variant's measurements.
 type scaleResult struct {
+	variant             scaleVariant
 	name                string
-	metric              string // prefix of its reported metrics
 	namespace           string // deleted by the caller, once the results are out
 	jobs                int
 	wall, firstK        time.Duration
@@ -706,7 +715,7 @@ func scaleClusterLoad(b *testing.B, kube kubernetes.Interface) {
 }
 
 func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Interface, exe versioned.Interface, probes *scaleProbes, p scaleParams) scaleResult {
-	r := scaleResult{name: scaleVariantNames[scaleExec], metric: "exec"}
+	r := scaleResult{variant: scaleExec, name: scaleExec.name(p.window)}
 	scaleClusterLoad(b, kube)
 	ns := scaleNamespace(b, f, kube, p, "e2e-scale-exec")
 	tr := scaleTrack(b, kube, ns, p, nil)
@@ -834,20 +843,12 @@ func scaleCreate(ctx context.Context, client batchclient.JobInterface, jobs []*b
 
 // scaleFeedingClient is the client the plain variants create their Jobs
 // with: the limits of ctlBenchClients and the transport of the controller's
-// Job client (protobuf, no compression; see pkg/cmd/server/controller.go),
-// so that the variants differ in how they feed the cluster, not in how they
-// talk to it. Completions are tracked with the benchmark's own client in
-// every variant alike.
+// Job client, so that the variants differ in how they feed the cluster, not
+// in how they talk to it. Completions are tracked with the benchmark's own
+// client in every variant alike.
 func scaleFeedingClient(b testing.TB, s *framework.Stack) kubernetes.Interface {
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.AdminKubeconfig)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.QPS, cfg.Burst = 100, 200
-	cfg.WarningHandler = rest.NoWarnings{}
-	cfg.ContentType = runtime.ContentTypeProtobuf
-	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	cfg.DisableCompression = true
+	cfg := ctlBenchConfig(b, s)
+	server.UseControllerTransport(cfg)
 	return kubernetes.NewForConfigOrDie(cfg)
 }
 
@@ -855,12 +856,12 @@ func scaleFeedingClient(b testing.TB, s *framework.Stack) kubernetes.Interface {
 // once (window 0) or keeping at most window created and unfinished — and,
 // once they have all completed, the merge Job.
 func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.Interface, probes *scaleProbes, p scaleParams, window int) scaleResult {
-	r := scaleResult{name: scaleVariantNames[scaleAll], metric: "all"}
+	r := scaleResult{variant: scaleAll, name: scaleAll.name(0)}
 	prefix := "e2e-scale-all"
 	var acquire func(context.Context) error
 	var release func()
 	if window > 0 {
-		r.name, r.metric, prefix = fmt.Sprintf(scaleVariantNames[scaleWindow], window), "window", "e2e-scale-window"
+		r.variant, r.name, prefix = scaleWindow, scaleWindow.name(window), "e2e-scale-window"
 		sem := make(chan struct{}, window)
 		acquire = func(ctx context.Context) error {
 			select {
@@ -950,24 +951,26 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 	b.Log(server)
 
 	var sumWallRatio, sumFirstRatio float64
-	var last [3]scaleResult
+	var last []scaleResult
 	for n := 0; n < b.N; n++ {
-		var rs [3]scaleResult
+		var rs []scaleResult
 		for _, v := range p.variants {
+			var r scaleResult
 			switch v {
 			case scaleExec:
-				rs[v] = scaleRunExecution(b, f, kube, exe, probes, p)
+				r = scaleRunExecution(b, f, kube, exe, probes, p)
 			case scaleAll:
-				rs[v] = scaleRunPlain(b, f, kube, feed, probes, p, 0)
+				r = scaleRunPlain(b, f, kube, feed, probes, p, 0)
 			case scaleWindow:
-				rs[v] = scaleRunPlain(b, f, kube, feed, probes, p, p.window)
+				r = scaleRunPlain(b, f, kube, feed, probes, p, p.window)
 			}
+			rs = append(rs, r)
 			// Out before the namespace's deletion, which can fail the
 			// benchmark on a stack this loaded: what was measured is not
 			// lost with it.
 			fmt.Printf("\nBenchmarkScaleExecutionVsJobs run %d of %d, measured so far (%s):\n%s", n+1, b.N, time.Now().Format("2006-01-02 15:04"),
 				scaleTable(p, rs, math.NaN(), math.NaN()))
-			rs[v].deleteNS = scaleMustDelete(b, kube, rs[v].namespace, p)
+			rs[len(rs)-1].deleteNS = scaleMustDelete(b, kube, r.namespace, p)
 		}
 		last = rs
 		wallRatio, firstRatio := scaleRatios(last)
@@ -980,70 +983,112 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 		b.Logf("run %d of %d:\n%s", n+1, b.N, table)
 	}
 	runs := float64(b.N)
-	exec, all, window := last[scaleExec], last[scaleAll], last[scaleWindow]
 	if !math.IsNaN(sumWallRatio) {
 		b.ReportMetric(sumWallRatio/runs, "exec/best-plain-wall")
 	}
 	if !math.IsNaN(sumFirstRatio) {
 		b.ReportMetric(sumFirstRatio/runs, fmt.Sprintf("exec/window-first%d", p.first))
 	}
+	var execRSSDelta, execIdle, kubePeak, kubePeakPlain, stored float64
+	var execRuns, plainRuns int
+	for v, ms := range scaleMeans(last) {
+		b.ReportMetric(ms.wall.Seconds(), scaleVariantKeys[v]+"-wall-s")
+	}
 	for _, r := range last {
-		if r.jobs > 0 {
-			b.ReportMetric(r.wall.Seconds(), r.metric+"-wall-s")
+		if r.variant != scaleExec {
+			plainRuns++
+			kubePeakPlain = max(kubePeakPlain, r.kubeRSS.peak)
+			continue
 		}
+		execRuns++
+		execRSSDelta = max(execRSSDelta, r.execRSS.peak-r.idleExecRSS)
+		execIdle = max(execIdle, r.idleExecRSS)
+		kubePeak = max(kubePeak, r.kubeRSS.peak)
+		stored = max(stored, r.stored.peak)
 	}
-	if exec.jobs > 0 {
-		b.ReportMetric((exec.execRSS.peak-exec.idleExecRSS)/mib, "exec-server-rss-delta-MiB")
-		b.ReportMetric(exec.idleExecRSS/mib, "exec-server-idle-MiB")
-		b.ReportMetric(exec.kubeRSS.peak/mib, "kube-apiserver-peak-MiB")
-		b.ReportMetric(exec.stored.peak/1024, "exec-stored-peak-KiB")
+	// With a variant run more than once, the largest of its runs.
+	if execRuns > 0 {
+		b.ReportMetric(execRSSDelta/mib, "exec-server-rss-delta-MiB")
+		b.ReportMetric(execIdle/mib, "exec-server-idle-MiB")
+		b.ReportMetric(kubePeak/mib, "kube-apiserver-peak-MiB")
+		b.ReportMetric(stored/1024, "exec-stored-peak-KiB")
 	}
-	if all.jobs > 0 || window.jobs > 0 {
-		b.ReportMetric(max(all.kubeRSS.peak, window.kubeRSS.peak)/mib, "kube-apiserver-peak-plain-MiB")
+	if plainRuns > 0 {
+		b.ReportMetric(kubePeakPlain/mib, "kube-apiserver-peak-plain-MiB")
 	}
+}
+
+// scaleMean is the mean of one variant's runs.
+type scaleMean struct {
+	runs         int
+	wall, firstK time.Duration
+}
+
+// scaleMeans are the mean wall and first-completions times of each variant
+// that ran, by variant.
+func scaleMeans(rs []scaleResult) map[scaleVariant]scaleMean {
+	ms := map[scaleVariant]scaleMean{}
+	for _, r := range rs {
+		m := ms[r.variant]
+		m.runs++
+		m.wall += r.wall
+		m.firstK += r.firstK
+		ms[r.variant] = m
+	}
+	for v, m := range ms {
+		m.wall /= time.Duration(m.runs)
+		m.firstK /= time.Duration(m.runs)
+		ms[v] = m
+	}
+	return ms
 }
 
 // scaleRatios are the goals' ratios: the Execution's wall against the
 // better plain variant that ran, its first completions against the
-// window's; NaN where the variants they need did not run.
-func scaleRatios(rs [3]scaleResult) (wall, first float64) {
-	exec, all, window := rs[scaleExec], rs[scaleAll], rs[scaleWindow]
+// window's; NaN where the variants they need did not run. A variant that
+// ran more than once counts with the mean of its runs: in window,exec,window
+// the windows' mean stands where the Execution ran, which cancels an ageing
+// of the stack that is linear in time.
+func scaleRatios(rs []scaleResult) (wall, first float64) {
+	ms := scaleMeans(rs)
 	wall, first = math.NaN(), math.NaN()
-	if exec.jobs == 0 {
+	exec, ok := ms[scaleExec]
+	if !ok {
 		return wall, first
 	}
 	var best time.Duration
-	for _, r := range []scaleResult{all, window} {
-		if r.jobs > 0 && (best == 0 || r.wall < best) {
-			best = r.wall
+	for _, v := range []scaleVariant{scaleAll, scaleWindow} {
+		if m, ok := ms[v]; ok && (best == 0 || m.wall < best) {
+			best = m.wall
 		}
 	}
 	if best > 0 {
 		wall = exec.wall.Seconds() / best.Seconds()
 	}
-	if window.jobs > 0 {
+	if window, ok := ms[scaleWindow]; ok {
 		first = exec.firstK.Seconds() / window.firstK.Seconds()
 	}
 	return wall, first
 }
 
 // scaleTable is the run's table, the goals' verdicts under it.
-func scaleTable(p scaleParams, rs [3]scaleResult, wallRatio, firstRatio float64) string {
+func scaleTable(p scaleParams, rs []scaleResult, wallRatio, firstRatio float64) string {
 	var sb strings.Builder
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(label string, cell func(r scaleResult) string) {
-		cells := [3]string{}
-		for i, r := range rs {
-			cells[i] = "–"
-			if r.jobs > 0 {
-				cells[i] = cell(r)
-			}
+		fmt.Fprintf(tw, "%s\t", label)
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%s\t", cell(r))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", label, cells[0], cells[1], cells[2])
+		fmt.Fprintln(tw)
 	}
 	secs := func(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
 	mb := func(v float64) string { return fmt.Sprintf("%.0f", v/mib) }
-	fmt.Fprintf(tw, "%d+1 jobs\t%s\t%s\t%s\t\n", p.jobs, scaleVariantNames[scaleExec], scaleVariantNames[scaleAll], fmt.Sprintf(scaleVariantNames[scaleWindow], p.window))
+	fmt.Fprintf(tw, "%d+1 jobs\t", p.jobs)
+	for i, r := range rs {
+		fmt.Fprintf(tw, "%d. %s\t", i+1, r.name)
+	}
+	fmt.Fprintln(tw)
 	row("jobs completed", func(r scaleResult) string { return strconv.Itoa(r.jobs) })
 	row("first create → last completion (s)", func(r scaleResult) string { return secs(r.wall) })
 	row(fmt.Sprintf("first create → %dth completion (s)", p.first), func(r scaleResult) string { return secs(r.firstK) })
@@ -1091,24 +1136,39 @@ func scaleTable(p scaleParams, rs [3]scaleResult, wallRatio, firstRatio float64)
 		}
 		return "NOT met"
 	}
+	ms := scaleMeans(rs)
+	// of says which runs a ratio compares when a variant ran more than
+	// once, or that a plain variant did not run.
+	of := func(vs ...scaleVariant) string {
+		var parts []string
+		repeated := false
+		for _, v := range vs {
+			m, ok := ms[v]
+			if !ok {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%d × %s", m.runs, v.name(p.window)))
+			repeated = repeated || m.runs > 1
+		}
+		switch {
+		case repeated:
+			return " (means of " + strings.Join(parts, ", ") + ")"
+		case len(vs) == 3 && len(parts) < 3:
+			return " (of the plain variants that ran)"
+		}
+		return ""
+	}
 	if math.IsNaN(wallRatio) {
 		fmt.Fprintf(&sb, "exec wall / best plain wall: not measured (needs the Execution and a plain variant)\n")
 	} else {
-		of := ""
-		if rs[scaleAll].jobs == 0 || rs[scaleWindow].jobs == 0 {
-			of = " (of the plain variants that ran)"
-		}
-		fmt.Fprintf(&sb, "exec wall / best plain wall%s: %.2f (goal ≤ 1.00: %s)\n", of, wallRatio, verdict(wallRatio <= 1))
+		fmt.Fprintf(&sb, "exec wall / best plain wall%s: %.3f (goal ≤ 1.00: %s)\n", of(scaleExec, scaleAll, scaleWindow), wallRatio, verdict(wallRatio <= 1))
 	}
 	if math.IsNaN(firstRatio) {
 		fmt.Fprintf(&sb, "exec / window time to %d completions: not measured (needs the Execution and the window)\n", p.first)
 	} else {
-		fmt.Fprintf(&sb, "exec / window time to %d completions: %.2f (goal ≤ 1.00: %s)\n", p.first, firstRatio, verdict(firstRatio <= 1))
+		fmt.Fprintf(&sb, "exec / window time to %d completions%s: %.3f (goal ≤ 1.00: %s)\n", p.first, of(scaleExec, scaleWindow), firstRatio, verdict(firstRatio <= 1))
 	}
 	for _, r := range rs {
-		if r.jobs == 0 {
-			continue
-		}
 		if r.execRestarted {
 			fmt.Fprintf(&sb, "WARNING: %s: the execution-apiserver was restarted during it: its RSS and CPU do not count\n", r.name)
 		}
