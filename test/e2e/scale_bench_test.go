@@ -13,6 +13,10 @@ package e2e
 //	window  the same, but at most KUBEGENE_SCALE_WINDOW (300) Jobs created
 //	        and not finished: a new one is created as one completes.
 //
+// The plain client watches the Jobs it created with a Job informer of its
+// own (scaleFeed): the window's slots are freed, and merge is created, from
+// what it sees, as the controller's are from its own watch.
+//
 // Plain Jobs are ctlNaiveJob (the controller's container, image, `sh -c`
 // command, restart policy and backoff, without its labels), named as the
 // controller names them (scale.align.I, scale.merge.0) in their own
@@ -21,8 +25,9 @@ package e2e
 // failing commands) treat both alike. The plain variants create their Jobs
 // with scaleFeedingClient: QPS 100, burst 200 (the controller's
 // --kube-api-qps/--kube-api-burst), protobuf and no compression, as the
-// controller's Job client. Every variant's completions are tracked with
-// ctlBenchClients' client (JSON, client-go's default compression).
+// controller's Job client. Every variant's completions are measured with
+// ctlBenchClients' client (JSON, client-go's default compression), which
+// drives nothing.
 //
 //	KUBEGENE_SCALE_JOBS=20000 go test -run '^$' -bench ScaleExecutionVsJobs -benchtime 1x -timeout 3h ./test/e2e/
 //
@@ -42,8 +47,9 @@ package e2e
 // Measured per variant, all from the same Job informer in the test process:
 // wall time (first create → last Job's completion seen), time to the first
 // 1,000 completions, time until 300 (the window) Jobs were seen created,
-// completions/s, the most Jobs created and not finished at once, last align
-// completion → merge completion; for the Execution also
+// completions/s, the Jobs created and not finished (their mean over time and
+// the most at once), a Job's run (first seen → seen complete: mean, p50,
+// p90), last align completion → merge completion; for the Execution also
 // create → phase Succeeded seen (GETs every 100 ms once its last Job has
 // completed; before that a Failed phase is looked for in etcd rather than
 // with GETs, which render status.vertices on the server). Sampled every
@@ -242,22 +248,30 @@ type scaleTracker struct {
 	want, window          int
 	allAdded, windowAdded time.Time
 	maxOpen               int // most Jobs seen created and not finished at once
+	// openSeconds is the integral of the Jobs created and not finished
+	// over time, from the first Job seen to openChanged, the last change:
+	// divided by that time, the mean in flight, which with the Jobs' mean
+	// run time sets the completions' rate (Little's law).
+	firstSeen, openChanged time.Time
+	openSeconds            float64
 	// runTimes are, per completed Job, first seen → seen complete.
 	runTimes []time.Duration
 	changed  chan struct{}
-	// onFinish is called once per Job that completed or failed (the window's
-	// release), outside the lock.
-	onFinish func()
 	cancel   context.CancelFunc
 }
 
-func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, p scaleParams, onFinish func()) *scaleTracker {
-	tr := &scaleTracker{finished: map[string]bool{}, want: p.jobs, window: min(p.window, p.jobs), changed: make(chan struct{}, 1), onFinish: onFinish}
+func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, p scaleParams) *scaleTracker {
+	tr := &scaleTracker{finished: map[string]bool{}, want: p.jobs, window: min(p.window, p.jobs), changed: make(chan struct{}, 1)}
 	seen := map[string]time.Time{}
 	tr.cancel = ctlWatchJobs(b, kube, ns, func(job *batchv1.Job) {
 		now := time.Now()
 		done, failed := ctlCondition(job, batchv1.JobComplete), ctlCondition(job, batchv1.JobFailed)
 		tr.mu.Lock()
+		if tr.firstSeen.IsZero() {
+			tr.firstSeen, tr.openChanged = now, now
+		}
+		tr.openSeconds += float64(tr.added-len(tr.finished)) * now.Sub(tr.openChanged).Seconds()
+		tr.openChanged = now
 		if _, ok := seen[job.Name]; !ok {
 			seen[job.Name] = now
 			tr.added++
@@ -287,9 +301,6 @@ func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, p scaleParam
 		tr.maxOpen = max(tr.maxOpen, tr.added-len(tr.finished))
 		tr.mu.Unlock()
 		if newlyFinished {
-			if tr.onFinish != nil {
-				tr.onFinish()
-			}
 			select {
 			case tr.changed <- struct{}{}:
 			default:
@@ -575,7 +586,9 @@ type scaleResult struct {
 	succeeded           time.Duration // Execution only: create → Succeeded seen
 	createCall          time.Duration // Execution only: the create call
 	maxOpen             int
-	runP50, runP90      time.Duration // Job seen → Job complete
+	meanOpen            float64
+	runMean             time.Duration // Job seen → Job complete
+	runP50, runP90      time.Duration
 	cpu                 scaleCPU
 	idleExecRSS         float64
 	execRSS, kubeRSS    scaleSeries
@@ -601,9 +614,17 @@ func (r *scaleResult) finish(p scaleParams, tr *scaleTracker, s *scaleSampler, s
 	r.allAdded = tr.allAdded.Sub(start)
 	r.windowAdded = tr.windowAdded.Sub(start)
 	r.maxOpen = tr.maxOpen
+	if d := tr.openChanged.Sub(tr.firstSeen).Seconds(); d > 0 {
+		r.meanOpen = tr.openSeconds / d
+	}
 	runs := slices.Clone(tr.runTimes)
 	slices.Sort(runs)
 	r.runP50, r.runP90 = runs[len(runs)/2], runs[len(runs)*9/10]
+	var sum time.Duration
+	for _, d := range runs {
+		sum += d
+	}
+	r.runMean = sum / time.Duration(len(runs))
 	tr.mu.Unlock()
 	r.execRSS, r.kubeRSS, r.stored = s.execRSS, s.kubeRSS, s.stored
 	r.execCPU = s.execCPU.last - s.execCPU.first
@@ -718,7 +739,7 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	r := scaleResult{variant: scaleExec, name: scaleExec.name(p.window)}
 	scaleClusterLoad(b, kube)
 	ns := scaleNamespace(b, f, kube, p, "e2e-scale-exec")
-	tr := scaleTrack(b, kube, ns, p, nil)
+	tr := scaleTrack(b, kube, ns, p)
 	defer tr.stop()
 	client := exe.ExecutionV1alpha1().Executions(ns)
 	ctx := context.Background()
@@ -841,11 +862,47 @@ func scaleCreate(ctx context.Context, client batchclient.JobInterface, jobs []*b
 	return first
 }
 
+// scaleFeeder is the plain client's own watch of the Jobs it created: it
+// frees a window slot when a Job finishes and tells when every align Job
+// has. A client that feeds a cluster must watch what it created, as the
+// controller does; the tracker only measures, so that every variant pays
+// for one watch of its Jobs besides the measurement's.
+type scaleFeeder struct {
+	mu       sync.Mutex
+	finished map[string]bool
+	want     int
+	// allFinished is closed once want Jobs have finished.
+	allFinished chan struct{}
+	stop        context.CancelFunc
+}
+
+// scaleFeed watches ns's Jobs with the feeding client; release, if not nil,
+// is called once per Job that completed or failed.
+func scaleFeed(b *testing.B, feed kubernetes.Interface, ns string, want int, release func()) *scaleFeeder {
+	fd := &scaleFeeder{finished: map[string]bool{}, want: want, allFinished: make(chan struct{})}
+	fd.stop = ctlWatchJobs(b, feed, ns, func(job *batchv1.Job) {
+		if !ctlCondition(job, batchv1.JobComplete) && !ctlCondition(job, batchv1.JobFailed) {
+			return
+		}
+		fd.mu.Lock()
+		newlyFinished := !fd.finished[job.Name]
+		fd.finished[job.Name] = true
+		if newlyFinished && len(fd.finished) == fd.want {
+			close(fd.allFinished)
+		}
+		fd.mu.Unlock()
+		if newlyFinished && release != nil {
+			release()
+		}
+	})
+	return fd
+}
+
 // scaleFeedingClient is the client the plain variants create their Jobs
-// with: the limits of ctlBenchClients and the transport of the controller's
-// Job client, so that the variants differ in how they feed the cluster, not
-// in how they talk to it. Completions are tracked with the benchmark's own
-// client in every variant alike.
+// with and watch them with (scaleFeed): the limits of ctlBenchClients and
+// the transport of the controller's Job client, so that the variants differ
+// in how they feed the cluster, not in how they talk to it. Completions are
+// measured with the benchmark's own client in every variant alike.
 func scaleFeedingClient(b testing.TB, s *framework.Stack) kubernetes.Interface {
 	cfg := ctlBenchConfig(b, s)
 	server.UseControllerTransport(cfg)
@@ -880,8 +937,10 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	}
 	scaleClusterLoad(b, kube)
 	ns := scaleNamespace(b, f, kube, p, prefix)
-	tr := scaleTrack(b, kube, ns, p, release)
+	tr := scaleTrack(b, kube, ns, p)
 	defer tr.stop()
+	feeder := scaleFeed(b, feed, ns, p.jobs, release)
+	defer feeder.stop()
 	jobs := feed.BatchV1().Jobs(ns)
 	align := make([]*batchv1.Job, p.jobs)
 	for i := range align {
@@ -916,6 +975,13 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	}
 	if createErr != nil {
 		b.Fatal(createErr)
+	}
+	// The client creates merge once its own watch has seen every align
+	// Job finish, as the controller does from its own.
+	select {
+	case <-feeder.allFinished:
+	case <-time.After(time.Until(start.Add(p.timeout))):
+		b.Fatalf("%s: the feeding client's watch did not see every align Job finish within %s", r.name, p.timeout)
 	}
 	if _, err := jobs.Create(ctx, ctlNaiveJob(scaleJobName("merge", 0), scaleImage, scaleMergeCmd), metav1.CreateOptions{}); err != nil {
 		b.Fatalf("creating the merge job: %v", err)
@@ -1096,8 +1162,10 @@ func scaleTable(p scaleParams, rs []scaleResult, wallRatio, firstRatio float64) 
 	row("completions/s", func(r scaleResult) string { return fmt.Sprintf("%.1f", r.rate()) })
 	row(fmt.Sprintf("first create → %dth Job seen (s)", min(p.window, p.jobs)), func(r scaleResult) string { return secs(r.windowAdded) })
 	row("first create → all align Jobs seen (s)", func(r scaleResult) string { return secs(r.allAdded) })
-	row("most Jobs created, unfinished", func(r scaleResult) string { return strconv.Itoa(r.maxOpen) })
-	row("Job seen → complete p50 / p90 (s)", func(r scaleResult) string { return secs(r.runP50) + " / " + secs(r.runP90) })
+	row("Jobs created, unfinished: mean / most", func(r scaleResult) string { return fmt.Sprintf("%.1f / %d", r.meanOpen, r.maxOpen) })
+	row("Job seen → complete mean / p50 / p90 (s)", func(r scaleResult) string {
+		return secs(r.runMean) + " / " + secs(r.runP50) + " / " + secs(r.runP90)
+	})
 	row("create → Succeeded seen (s); create call (ms)", func(r scaleResult) string {
 		if r.succeeded == 0 {
 			return "–"
