@@ -95,16 +95,16 @@ type ctlJobCompletions struct {
 
 func ctlWatchJobCompletions(b *testing.B, kube kubernetes.Interface, ns string) *ctlJobCompletions {
 	w := &ctlJobCompletions{complete: map[string]time.Time{}, failed: map[string]bool{}, changed: make(chan struct{}, 1)}
+	finished := ctlFinishes{}
 	w.cancel = ctlWatchJobs(b, kube, ns, func(job *batchv1.Job) {
-		done, failed := ctlCondition(job, batchv1.JobComplete), ctlCondition(job, batchv1.JobFailed)
-		if !done && !failed {
+		first, done := finished.first(job)
+		if !first {
 			return
 		}
 		w.mu.Lock()
-		if _, seen := w.complete[job.Name]; done && !seen {
+		if done {
 			w.complete[job.Name] = time.Now()
-		}
-		if failed {
+		} else {
 			w.failed[job.Name] = true
 		}
 		w.mu.Unlock()
@@ -115,6 +115,23 @@ func ctlWatchJobCompletions(b *testing.B, kube kubernetes.Interface, ns string) 
 	})
 	b.Cleanup(w.Stop)
 	return w
+}
+
+// ctlFinishes are the Jobs seen finished, Complete or Failed, so that a
+// watcher acts once per Job: an informer goes on sending a finished Job's
+// updates (its pods' deletion, a resync). Used from one goroutine, as
+// ctlWatchJobs' handler runs.
+type ctlFinishes map[string]bool
+
+// first reports whether job is finished and was not seen finished before,
+// and done whether it completed rather than failed.
+func (f ctlFinishes) first(job *batchv1.Job) (first, done bool) {
+	done = ctlCondition(job, batchv1.JobComplete)
+	if f[job.Name] || (!done && !ctlCondition(job, batchv1.JobFailed)) {
+		return false, done
+	}
+	f[job.Name] = true
+	return true, done
 }
 
 // ctlWatchJobs calls handle with every Job of namespace ns the informer

@@ -189,19 +189,9 @@ func executionAPIServerPID(t *testing.T, s *framework.Stack) int {
 // as process_resident_memory_bytes, read from /proc so it can be sampled
 // often without loading the server.
 func residentBytes(t *testing.T, pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	rss, err := scaleProcRSS(pid)
 	if err != nil {
 		t.Errorf("reading the RSS of %d: %v", pid, err)
-		return 0
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	t.Errorf("no VmRSS in /proc/%d/status", pid)
-	return 0
+	return int64(rss)
 }

@@ -53,10 +53,11 @@ package e2e
 // create → phase Succeeded seen (GETs every 100 ms once its last Job has
 // completed; before that a Failed phase is looked for in etcd rather than
 // with GETs, which render status.vertices on the server). Sampled every
-// 2 s: the execution-apiserver's RSS (process_resident_memory_bytes of its
-// /metrics; its idle RSS is the least of three samples before the variant
-// starts), kube-apiserver's RSS (VmRSS of /proc/PID/status, PID from
-// _output/local/pids: its /metrics is megabytes), and the Execution's size
+// 2 s from /proc, with the pids in _output/local/pids: the
+// execution-apiserver's RSS, CPU time and start time (not from its /metrics,
+// whose scrapes would load the server measured; its idle RSS is the least of
+// three samples before the variant starts), kube-apiserver's RSS (its
+// /metrics is megabytes), and the Execution's size
 // as stored in the execution-apiserver's etcd. Between variants the
 // namespace is deleted and the benchmark waits until it is gone (the
 // namespace controller removes it only once its Jobs and pods are).
@@ -66,6 +67,7 @@ package e2e
 // does not succeed, or a variant past its timeout fails the benchmark.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,7 +116,7 @@ type scaleParams struct {
 	// samples × chunks = jobs: the commandsIter lists.
 	samples, chunks []string
 	// variants run, in this order. A variant may run more than once: the
-	// ratios then compare the means of its runs (see scaleRatios).
+	// ratios then compare the means of its runs (see scaleCompare).
 	variants []scaleVariant
 	// keepNamespaces: the deletion of the variant's namespace is not
 	// waited for (a 100,000-job namespace takes the namespace controller
@@ -239,7 +241,7 @@ func (p scaleParams) execution() *v1alpha1.Execution {
 // and when each was first seen finished.
 type scaleTracker struct {
 	mu          sync.Mutex
-	finished    map[string]bool
+	finished    ctlFinishes
 	completions []time.Time // in the order seen
 	failed      []string
 	added       int
@@ -261,11 +263,10 @@ type scaleTracker struct {
 }
 
 func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, p scaleParams) *scaleTracker {
-	tr := &scaleTracker{finished: map[string]bool{}, want: p.jobs, window: min(p.window, p.jobs), changed: make(chan struct{}, 1)}
+	tr := &scaleTracker{finished: ctlFinishes{}, want: p.jobs, window: min(p.window, p.jobs), changed: make(chan struct{}, 1)}
 	seen := map[string]time.Time{}
 	tr.cancel = ctlWatchJobs(b, kube, ns, func(job *batchv1.Job) {
 		now := time.Now()
-		done, failed := ctlCondition(job, batchv1.JobComplete), ctlCondition(job, batchv1.JobFailed)
 		tr.mu.Lock()
 		if tr.firstSeen.IsZero() {
 			tr.firstSeen, tr.openChanged = now, now
@@ -282,9 +283,8 @@ func scaleTrack(b *testing.B, kube kubernetes.Interface, ns string, p scaleParam
 				tr.windowAdded = now
 			}
 		}
-		newlyFinished := (done || failed) && !tr.finished[job.Name]
+		newlyFinished, done := tr.finished.first(job)
 		if newlyFinished {
-			tr.finished[job.Name] = true
 			if done {
 				tr.completions = append(tr.completions, now)
 				tr.runTimes = append(tr.runTimes, now.Sub(seen[job.Name]))
@@ -431,14 +431,21 @@ func scaleComponentPID(s *framework.Stack, component string) (int, error) {
 	return pid, nil
 }
 
-// execServer is the execution-apiserver's RSS, CPU seconds and start time.
+// execServer is the execution-apiserver's RSS, CPU seconds and start time
+// (Unix seconds), read from /proc as for kube-apiserver: scraping its
+// /metrics every 2 s would load the server being measured. The pid is
+// read each time, so that a restart shows as a new start time; without
+// the pid file of hack/local-up.sh there is nothing to measure.
 func (p *scaleProbes) execServer() (rss, cpu, started float64, err error) {
-	text, err := p.stack.ExecutionServerMetrics()
+	pid, err := scaleComponentPID(p.stack, "execution-apiserver")
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	return framework.SumSeries(text, "process_resident_memory_bytes", nil), framework.SumSeries(text, "process_cpu_seconds_total", nil),
-		framework.SumSeries(text, "process_start_time_seconds", nil), nil
+	if rss, err = scaleProcRSS(pid); err != nil {
+		return 0, 0, 0, err
+	}
+	cpu, started, err = scaleProcTimes(strconv.Itoa(pid))
+	return rss, cpu, started, err
 }
 
 // kubeAPIServerRSS is kube-apiserver's VmRSS.
@@ -450,7 +457,12 @@ func (p *scaleProbes) kubeAPIServerRSS() (float64, error) {
 		}
 		return framework.SumSeries(string(raw), "process_resident_memory_bytes", nil), nil
 	}
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.kubePID))
+	return scaleProcRSS(p.kubePID)
+}
+
+// scaleProcRSS is process pid's VmRSS in bytes.
+func scaleProcRSS(pid int) (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -460,8 +472,47 @@ func (p *scaleProbes) kubeAPIServerRSS() (float64, error) {
 			return kb * 1024, err
 		}
 	}
-	return 0, errors.New("no VmRSS in /proc/PID/status")
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
+
+// scaleProcTimes are process pid's CPU seconds (user + system) and start
+// time in Unix seconds, from /proc/PID/stat; pid may be "self".
+func scaleProcTimes(pid string) (cpu, started float64, err error) {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces
+	// and parentheses: the fields start after the last ')'.
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:])) // f[0] is field 3, state
+	if len(f) < 20 {
+		return 0, 0, fmt.Errorf("/proc/%s/stat: %d fields after the command name", pid, len(f))
+	}
+	utime, err1 := strconv.ParseFloat(f[11], 64)      // field 14
+	stime, err2 := strconv.ParseFloat(f[12], 64)      // field 15
+	startTicks, err3 := strconv.ParseFloat(f[19], 64) // field 22, since boot
+	boot, err4 := scaleBootTime()
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return 0, 0, fmt.Errorf("/proc/%s/stat: %w", pid, err)
+	}
+	return (utime + stime) / scaleClockTicks, boot + startTicks/scaleClockTicks, nil
+}
+
+// scaleBootTime is the machine's boot time in Unix seconds (btime of
+// /proc/stat), read once: a start time computed from it must not move
+// unless the process restarted.
+var scaleBootTime = sync.OnceValues(func() (float64, error) {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, errors.New("no btime in /proc/stat")
+})
 
 // stored is the size of the Execution ns/name as etcd holds it, and its
 // stored phase and message.
@@ -498,7 +549,7 @@ func (p *scaleProbes) idleExecRSS(b *testing.B) float64 {
 		}
 		rss, _, _, err := p.execServer()
 		if err != nil {
-			b.Fatalf("execution-apiserver /metrics: %v", err)
+			b.Fatalf("execution-apiserver RSS: %v", err)
 		}
 		idle = min(idle, rss)
 	}
@@ -868,10 +919,7 @@ func scaleCreate(ctx context.Context, client batchclient.JobInterface, jobs []*b
 // controller does; the tracker only measures, so that every variant pays
 // for one watch of its Jobs besides the measurement's.
 type scaleFeeder struct {
-	mu       sync.Mutex
-	finished map[string]bool
-	want     int
-	// allFinished is closed once want Jobs have finished.
+	// allFinished is closed once the Jobs wanted have finished.
 	allFinished chan struct{}
 	stop        context.CancelFunc
 }
@@ -879,19 +927,16 @@ type scaleFeeder struct {
 // scaleFeed watches ns's Jobs with the feeding client; release, if not nil,
 // is called once per Job that completed or failed.
 func scaleFeed(b *testing.B, feed kubernetes.Interface, ns string, want int, release func()) *scaleFeeder {
-	fd := &scaleFeeder{finished: map[string]bool{}, want: want, allFinished: make(chan struct{})}
+	fd := &scaleFeeder{allFinished: make(chan struct{})}
+	finished := ctlFinishes{}
 	fd.stop = ctlWatchJobs(b, feed, ns, func(job *batchv1.Job) {
-		if !ctlCondition(job, batchv1.JobComplete) && !ctlCondition(job, batchv1.JobFailed) {
+		if first, _ := finished.first(job); !first {
 			return
 		}
-		fd.mu.Lock()
-		newlyFinished := !fd.finished[job.Name]
-		fd.finished[job.Name] = true
-		if newlyFinished && len(fd.finished) == fd.want {
+		if len(finished) == want {
 			close(fd.allFinished)
 		}
-		fd.mu.Unlock()
-		if newlyFinished && release != nil {
+		if release != nil {
 			release()
 		}
 	})
@@ -1018,6 +1063,7 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 
 	var sumWallRatio, sumFirstRatio float64
 	var last []scaleResult
+	var cmp scaleComparison
 	for n := 0; n < b.N; n++ {
 		var rs []scaleResult
 		for _, v := range p.variants {
@@ -1035,16 +1081,16 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 			// benchmark on a stack this loaded: what was measured is not
 			// lost with it.
 			fmt.Printf("\nBenchmarkScaleExecutionVsJobs run %d of %d, measured so far (%s):\n%s", n+1, b.N, time.Now().Format("2006-01-02 15:04"),
-				scaleTable(p, rs, math.NaN(), math.NaN()))
+				scaleTable(p, rs, nil))
 			rs[len(rs)-1].deleteNS = scaleMustDelete(b, kube, r.namespace, p)
 		}
 		last = rs
-		wallRatio, firstRatio := scaleRatios(last)
-		sumWallRatio += wallRatio
-		sumFirstRatio += firstRatio
+		cmp = scaleCompare(last)
+		sumWallRatio += cmp.wall
+		sumFirstRatio += cmp.first
 		// go test keeps only the first lines of a benchmark's log: the
 		// table goes to stdout as well.
-		table := scaleTable(p, last, wallRatio, firstRatio)
+		table := scaleTable(p, last, &cmp)
 		fmt.Printf("\nBenchmarkScaleExecutionVsJobs run %d of %d (%s; %s):\n%s", n+1, b.N, time.Now().Format("2006-01-02 15:04"), server, table)
 		b.Logf("run %d of %d:\n%s", n+1, b.N, table)
 	}
@@ -1056,30 +1102,27 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 		b.ReportMetric(sumFirstRatio/runs, fmt.Sprintf("exec/window-first%d", p.first))
 	}
 	var execRSSDelta, execIdle, kubePeak, kubePeakPlain, stored float64
-	var execRuns, plainRuns int
-	for v, ms := range scaleMeans(last) {
-		b.ReportMetric(ms.wall.Seconds(), scaleVariantKeys[v]+"-wall-s")
+	for v, m := range cmp.means {
+		b.ReportMetric(m.wall.Seconds(), scaleVariantKeys[v]+"-wall-s")
 	}
 	for _, r := range last {
 		if r.variant != scaleExec {
-			plainRuns++
 			kubePeakPlain = max(kubePeakPlain, r.kubeRSS.peak)
 			continue
 		}
-		execRuns++
 		execRSSDelta = max(execRSSDelta, r.execRSS.peak-r.idleExecRSS)
 		execIdle = max(execIdle, r.idleExecRSS)
 		kubePeak = max(kubePeak, r.kubeRSS.peak)
 		stored = max(stored, r.stored.peak)
 	}
 	// With a variant run more than once, the largest of its runs.
-	if execRuns > 0 {
+	if cmp.runs(scaleExec) > 0 {
 		b.ReportMetric(execRSSDelta/mib, "exec-server-rss-delta-MiB")
 		b.ReportMetric(execIdle/mib, "exec-server-idle-MiB")
 		b.ReportMetric(kubePeak/mib, "kube-apiserver-peak-MiB")
 		b.ReportMetric(stored/1024, "exec-stored-peak-KiB")
 	}
-	if plainRuns > 0 {
+	if cmp.runs(scaleAll, scaleWindow) > 0 {
 		b.ReportMetric(kubePeakPlain/mib, "kube-apiserver-peak-plain-MiB")
 	}
 }
@@ -1109,36 +1152,53 @@ func scaleMeans(rs []scaleResult) map[scaleVariant]scaleMean {
 	return ms
 }
 
-// scaleRatios are the goals' ratios: the Execution's wall against the
-// better plain variant that ran, its first completions against the
-// window's; NaN where the variants they need did not run. A variant that
-// ran more than once counts with the mean of its runs: in window,exec,window
-// the windows' mean stands where the Execution ran, which cancels an ageing
-// of the stack that is linear in time.
-func scaleRatios(rs []scaleResult) (wall, first float64) {
-	ms := scaleMeans(rs)
-	wall, first = math.NaN(), math.NaN()
-	exec, ok := ms[scaleExec]
+// scaleComparison is what the goals compare: each variant's mean over its
+// runs, and the ratios of those means.
+type scaleComparison struct {
+	means map[scaleVariant]scaleMean
+	// wall is the Execution's wall time against the better plain variant
+	// that ran, first its first completions against the window's; NaN
+	// where the variants they need did not run.
+	wall, first float64
+}
+
+// runs is how many times the variants vs ran.
+func (c scaleComparison) runs(vs ...scaleVariant) int {
+	n := 0
+	for _, v := range vs {
+		n += c.means[v].runs
+	}
+	return n
+}
+
+// scaleCompare computes the goals' ratios. A variant that ran more than
+// once counts with the mean of its runs: in window,exec,window the windows'
+// mean stands where the Execution ran, which cancels an ageing of the stack
+// that is linear in time.
+func scaleCompare(rs []scaleResult) scaleComparison {
+	c := scaleComparison{means: scaleMeans(rs), wall: math.NaN(), first: math.NaN()}
+	exec, ok := c.means[scaleExec]
 	if !ok {
-		return wall, first
+		return c
 	}
 	var best time.Duration
 	for _, v := range []scaleVariant{scaleAll, scaleWindow} {
-		if m, ok := ms[v]; ok && (best == 0 || m.wall < best) {
+		if m, ok := c.means[v]; ok && (best == 0 || m.wall < best) {
 			best = m.wall
 		}
 	}
 	if best > 0 {
-		wall = exec.wall.Seconds() / best.Seconds()
+		c.wall = exec.wall.Seconds() / best.Seconds()
 	}
-	if window, ok := ms[scaleWindow]; ok {
-		first = exec.firstK.Seconds() / window.firstK.Seconds()
+	if window, ok := c.means[scaleWindow]; ok {
+		c.first = exec.firstK.Seconds() / window.firstK.Seconds()
 	}
-	return wall, first
+	return c
 }
 
-// scaleTable is the run's table, the goals' verdicts under it.
-func scaleTable(p scaleParams, rs []scaleResult, wallRatio, firstRatio float64) string {
+// scaleTable is the run's table, with the goals' verdicts under it when
+// cmp is not nil (it is nil for the tables printed while a run goes on).
+func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 	var sb strings.Builder
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(label string, cell func(r scaleResult) string) {
@@ -1198,43 +1258,8 @@ func scaleTable(p scaleParams, rs []scaleResult, wallRatio, firstRatio float64) 
 		return secs(r.deleteNS)
 	})
 	tw.Flush()
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
-	}
-	ms := scaleMeans(rs)
-	// of says which runs a ratio compares when a variant ran more than
-	// once, or that a plain variant did not run.
-	of := func(vs ...scaleVariant) string {
-		var parts []string
-		repeated := false
-		for _, v := range vs {
-			m, ok := ms[v]
-			if !ok {
-				continue
-			}
-			parts = append(parts, fmt.Sprintf("%d × %s", m.runs, v.name(p.window)))
-			repeated = repeated || m.runs > 1
-		}
-		switch {
-		case repeated:
-			return " (means of " + strings.Join(parts, ", ") + ")"
-		case len(vs) == 3 && len(parts) < 3:
-			return " (of the plain variants that ran)"
-		}
-		return ""
-	}
-	if math.IsNaN(wallRatio) {
-		fmt.Fprintf(&sb, "exec wall / best plain wall: not measured (needs the Execution and a plain variant)\n")
-	} else {
-		fmt.Fprintf(&sb, "exec wall / best plain wall%s: %.3f (goal ≤ 1.00: %s)\n", of(scaleExec, scaleAll, scaleWindow), wallRatio, verdict(wallRatio <= 1))
-	}
-	if math.IsNaN(firstRatio) {
-		fmt.Fprintf(&sb, "exec / window time to %d completions: not measured (needs the Execution and the window)\n", p.first)
-	} else {
-		fmt.Fprintf(&sb, "exec / window time to %d completions%s: %.3f (goal ≤ 1.00: %s)\n", p.first, of(scaleExec, scaleWindow), firstRatio, verdict(firstRatio <= 1))
+	if cmp != nil {
+		scaleVerdicts(&sb, p, *cmp)
 	}
 	for _, r := range rs {
 		if r.execRestarted {
@@ -1252,6 +1277,45 @@ func scaleTable(p scaleParams, rs []scaleResult, wallRatio, firstRatio float64) 
 		}
 	}
 	return sb.String()
+}
+
+// scaleVerdicts writes the goals' ratios and whether they are met.
+func scaleVerdicts(sb *strings.Builder, p scaleParams, cmp scaleComparison) {
+	verdict := func(ratio float64) string {
+		if ratio <= 1 {
+			return fmt.Sprintf("%.3f (goal ≤ 1.00: met)", ratio)
+		}
+		return fmt.Sprintf("%.3f (goal ≤ 1.00: NOT met)", ratio)
+	}
+	// of says which runs a ratio compares when a variant ran more than
+	// once, or that a plain variant did not run.
+	of := func(vs ...scaleVariant) string {
+		var parts []string
+		repeated := false
+		for _, v := range vs {
+			if m, ok := cmp.means[v]; ok {
+				parts = append(parts, fmt.Sprintf("%d × %s", m.runs, v.name(p.window)))
+				repeated = repeated || m.runs > 1
+			}
+		}
+		switch {
+		case repeated:
+			return " (means of " + strings.Join(parts, ", ") + ")"
+		case len(vs) == 3 && len(parts) < 3:
+			return " (of the plain variants that ran)"
+		}
+		return ""
+	}
+	if math.IsNaN(cmp.wall) {
+		fmt.Fprintf(sb, "exec wall / best plain wall: not measured (needs the Execution and a plain variant)\n")
+	} else {
+		fmt.Fprintf(sb, "exec wall / best plain wall%s: %s\n", of(scaleExec, scaleAll, scaleWindow), verdict(cmp.wall))
+	}
+	if math.IsNaN(cmp.first) {
+		fmt.Fprintf(sb, "exec / window time to %d completions: not measured (needs the Execution and the window)\n", p.first)
+	} else {
+		fmt.Fprintf(sb, "exec / window time to %d completions%s: %s\n", p.first, of(scaleExec, scaleWindow), verdict(cmp.first))
+	}
 }
 
 // scaleCPU is CPU time over a variant, in seconds: the machine's (busy
@@ -1283,18 +1347,11 @@ func scaleReadCPU(s *framework.Stack) scaleCPU {
 		c.machine += v / scaleClockTicks
 	}
 	procCPU := func(pid string) float64 {
-		raw, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil {
-			if c.err == nil {
-				c.err = err
-			}
-			return 0
+		cpu, _, err := scaleProcTimes(pid)
+		if err != nil && c.err == nil {
+			c.err = err
 		}
-		_, rest, _ := strings.Cut(string(raw), ") ")
-		f := strings.Fields(rest) // from field 3 (state): utime is field 14
-		utime, _ := strconv.ParseFloat(f[11], 64)
-		stime, _ := strconv.ParseFloat(f[12], 64)
-		return (utime + stime) / scaleClockTicks
+		return cpu
 	}
 	for _, component := range framework.Components {
 		pid, err := scaleComponentPID(s, component)

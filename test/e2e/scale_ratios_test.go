@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,30 +21,74 @@ func TestScaleRatiosCompareMeansOfRepeatedRuns(t *testing.T) {
 
 	// window, exec, window: the windows' mean (110 s, 33 s) is compared.
 	sandwich := []scaleResult{run(scaleWindow, 100, 30), run(scaleExec, 121, 29.7), run(scaleWindow, 120, 36)}
-	wall, first := scaleRatios(sandwich)
-	if !near(wall, 1.1) || !near(first, 0.9) {
-		t.Errorf("window,exec,window: wall %v, first %v; want 1.1 and 0.9 (against the windows' mean)", wall, first)
+	cmp := scaleCompare(sandwich)
+	if !near(cmp.wall, 1.1) || !near(cmp.first, 0.9) {
+		t.Errorf("window,exec,window: wall %v, first %v; want 1.1 and 0.9 (against the windows' mean)", cmp.wall, cmp.first)
 	}
-	table := scaleTable(scaleParams{jobs: 10, window: 300, first: 5}, sandwich, wall, first)
+	if w := cmp.means[scaleWindow]; w.runs != 2 || w.wall != 110*time.Second || w.firstK != 33*time.Second {
+		t.Errorf("window,exec,window: the windows' mean is %+v; want 2 runs, 110 s, 33 s", w)
+	}
+	if got := cmp.runs(scaleAll, scaleWindow); got != 2 {
+		t.Errorf("window,exec,window: %d plain runs counted; want 2", got)
+	}
+	params := scaleParams{jobs: 10, window: 300, first: 5}
+	table := scaleTable(params, sandwich, &cmp)
 	for _, want := range []string{"3. window 300", "means of 1 × Execution, 2 × window 300", "1.100 (goal ≤ 1.00: NOT met)", "0.900 (goal ≤ 1.00: met)"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
 	}
+	// While a run goes on, its tables carry no verdict.
+	if partial := scaleTable(params, sandwich[:2], nil); strings.Contains(partial, "goal") {
+		t.Errorf("a table printed while the run goes on has a verdict:\n%s", partial)
+	}
 
 	// Two Executions against one all-at-once and one window: the better
 	// plain wall is all's, the first completions are the window's.
 	mixed := []scaleResult{run(scaleExec, 80, 40), run(scaleAll, 90, 60), run(scaleWindow, 100, 20), run(scaleExec, 100, 20)}
-	if wall, first := scaleRatios(mixed); !near(wall, 1.0) || !near(first, 1.5) {
-		t.Errorf("exec,all,window,exec: wall %v, first %v; want 1.0 (90 / 90) and 1.5 (30 / 20)", wall, first)
+	if c := scaleCompare(mixed); !near(c.wall, 1.0) || !near(c.first, 1.5) {
+		t.Errorf("exec,all,window,exec: wall %v, first %v; want 1.0 (90 / 90) and 1.5 (30 / 20)", c.wall, c.first)
 	}
 
 	// The all-at-once variant alone: no first-completions ratio.
-	if wall, first := scaleRatios([]scaleResult{run(scaleExec, 50, 10), run(scaleAll, 100, 20)}); !near(wall, 0.5) || !math.IsNaN(first) {
-		t.Errorf("exec,all: wall %v, first %v; want 0.5 and NaN", wall, first)
+	if c := scaleCompare([]scaleResult{run(scaleExec, 50, 10), run(scaleAll, 100, 20)}); !near(c.wall, 0.5) || !math.IsNaN(c.first) {
+		t.Errorf("exec,all: wall %v, first %v; want 0.5 and NaN", c.wall, c.first)
 	}
 	// No Execution: no ratio.
-	if wall, first := scaleRatios([]scaleResult{run(scaleWindow, 100, 20)}); !math.IsNaN(wall) || !math.IsNaN(first) {
-		t.Errorf("window alone: wall %v, first %v; want NaN and NaN", wall, first)
+	if c := scaleCompare([]scaleResult{run(scaleWindow, 100, 20)}); !math.IsNaN(c.wall) || !math.IsNaN(c.first) || c.runs(scaleExec) != 0 {
+		t.Errorf("window alone: wall %v, first %v, %d Execution runs; want NaN, NaN and 0", c.wall, c.first, c.runs(scaleExec))
+	}
+}
+
+// TestScaleProcTimesReadsThisProcess checks the /proc reading that the
+// scale benchmark samples the execution-apiserver with, on this process:
+// its start time is before now and after the machine's boot, its CPU time
+// grows with work, and its RSS is read.
+func TestScaleProcTimesReadsThisProcess(t *testing.T) {
+	cpu0, started, err := scaleProcTimes("self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := scaleBootTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := float64(time.Now().Unix())
+	if started < boot || started > now+1 {
+		t.Errorf("started %.0f: not between boot %.0f and now %.0f", started, boot, now)
+	}
+	sum := 0
+	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
+		sum++
+	}
+	cpu1, started1, err := scaleProcTimes("self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu1 <= cpu0 || started1 != started {
+		t.Errorf("after %d spins: CPU %.2f → %.2f s, start %.0f → %.0f; want more CPU, the same start", sum, cpu0, cpu1, started, started1)
+	}
+	if rss, err := scaleProcRSS(os.Getpid()); err != nil || rss < 1<<20 {
+		t.Errorf("RSS %.0f bytes, %v; want at least 1 MiB", rss, err)
 	}
 }
