@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -171,16 +168,13 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// executionAPIServerPID reads the pid file hack/local-up.sh keeps.
+// executionAPIServerPID is the execution-apiserver's pid, from the pid file
+// hack/local-up.sh keeps.
 func executionAPIServerPID(t *testing.T, s *framework.Stack) int {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(s.LocalDir, "pids", "execution-apiserver.pid"))
+	pid, err := scaleComponentPID(s, "execution-apiserver")
 	if err != nil {
-		t.Fatalf("reading execution-apiserver's pid: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatalf("execution-apiserver's pid file: %v", err)
+		t.Fatalf("execution-apiserver's pid: %v", err)
 	}
 	return pid
 }
