@@ -177,13 +177,22 @@ func New(cfg Config) (*Controller, error) {
 			// Most updates are progress (active, ready pods) that change
 			// nothing for the Execution; a first pod matters only to an
 			// Execution waiting for a Job that could not create its pods.
+			// A succeeded Job in the cache is one whose success may not be
+			// stored yet, or one the informer stored again over its
+			// eviction (see evict.go): its Execution looks again.
 			if oldJob.outcome != curJob.outcome || oldJob.ownerUID() != curJob.ownerUID() ||
+				curJob.outcome == jobSucceeded ||
 				!oldJob.hasPods && curJob.hasPods && c.waitsForPods(curJob) {
 				c.observeJob(curJob, false)
 			}
 		},
 		DeleteFunc: func(obj any) {
 			if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				if tombstone.Obj == nil {
+					// A relist found gone a Job evicted meanwhile: its
+					// success is stored, there is nothing to tell.
+					return
+				}
 				obj = tombstone.Obj
 			}
 			if job, ok := asCachedJob(obj); ok {
@@ -241,6 +250,8 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer c.executionFactory.Shutdown()
 	defer c.queue.ShutDown()
 	defer c.resetPhases()
+	runningJobCache.Store(&c.jobs)
+	defer runningJobCache.CompareAndSwap(&c.jobs, nil)
 	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.cachesSynced...) {
 		return fmt.Errorf("execution controller: caches did not sync: %w", ctx.Err())
 	}
@@ -374,7 +385,11 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 	if s == nil {
 		// Finished before this controller saw it: nothing left to run.
 		c.setPhase(key, e.Status.Phase)
+		c.evictFinishedSuccesses(key, e)
 		return nil
+	}
+	if s.gone {
+		return nil // the cache has not caught up with its deletion yet
 	}
 	for _, o := range s.takeInbox() {
 		s.apply(o)
@@ -405,12 +420,13 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) error {
 
 	outcome, err := c.updateStatus(ctx, key, e, s)
 	if apierrors.IsNotFound(err) {
-		c.forget(key)
+		c.retire(key, s)
 		return nil
 	}
 	if err != nil {
 		errs = append(errs, err)
 	}
+	c.evictStoredSuccesses(e.Namespace, s, outcome)
 	// After the write: only Jobs whose success is stored are deleted.
 	if err := c.cleanUpJobs(ctx, key, e, s); err != nil {
 		errs = append(errs, err)
@@ -523,7 +539,7 @@ func (c *Controller) reportFailures(e *v1alpha1.Execution, s *executionState) {
 func (c *Controller) stateFor(key cache.ObjectName, e *v1alpha1.Execution) *executionState {
 	c.mu.Lock()
 	s := c.states[key]
-	if s != nil && s.uid == e.UID && s.attempts == e.Status.Attempts {
+	if s != nil && s.uid == e.UID && (s.gone || s.attempts == e.Status.Attempts) {
 		c.mu.Unlock()
 		return s
 	}
@@ -569,6 +585,19 @@ func (c *Controller) dropState(key cache.ObjectName, s *executionState) {
 	if c.states[key] == s {
 		delete(c.states, key)
 	}
+}
+
+// retire keeps, marked gone, the state of an Execution that a status
+// write found deleted (or replaced by a namesake) while the cache still
+// shows it: a sync before the cache catches up would otherwise build a
+// state from that stale copy, whose stored status may not hold successes
+// whose Jobs are evicted already, and take them for Jobs deleted while
+// they ran. Its Jobs stop counting against the limits now; the state goes
+// when the cache shows the deletion (forget) or the namesake (stateFor).
+func (c *Controller) retire(key cache.ObjectName, s *executionState) {
+	c.permissions.forget(key)
+	c.limiter.forget(key)
+	s.gone = true
 }
 
 // forget drops everything known about a deleted Execution.

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
@@ -82,6 +83,10 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	})
 
+	// runningJobCache is the Job cache of the controller that runs in this
+	// process, if one does (the leader), for cachedJobsCollector.
+	runningJobCache atomic.Pointer[jobCache]
+
 	registerMetricsOnce sync.Once
 )
 
@@ -90,7 +95,28 @@ var (
 func registerMetrics() {
 	registerMetricsOnce.Do(func() {
 		legacyregistry.MustRegister(jobsCreated, executionsByPhase, dependencyToStart, permissionChecks, activeJobs, jobsCleanedUp)
+		legacyregistry.CustomMustRegister(&cachedJobsCollector{})
 	})
+}
+
+// cachedJobsDesc describes how many Jobs the running controller keeps a
+// record of: what its memory grows with (see evict.go).
+var cachedJobsDesc = metrics.NewDesc(metricsNamespace+"_"+metricsSubsystem+"_cached_jobs",
+	"Jobs the execution controller keeps in its cache: running, failed, waiting for their deletion under jobCleanup OnJobSuccess, or succeeded with the success not stored in their Execution's status yet. Not reported while no controller runs in this server (another replica leads).",
+	nil, nil, metrics.ALPHA, "")
+
+// cachedJobsCollector reports the size of the running controller's Job
+// cache when scraped.
+type cachedJobsCollector struct {
+	metrics.BaseStableCollector
+}
+
+func (cachedJobsCollector) DescribeWithStability(ch chan<- *metrics.Desc) { ch <- cachedJobsDesc }
+
+func (cachedJobsCollector) CollectWithStability(ch chan<- metrics.Metric) {
+	if jc := runningJobCache.Load(); jc != nil {
+		ch <- metrics.NewLazyConstMetric(cachedJobsDesc, metrics.GaugeValue, float64(len(jc.indexer.ListKeys())))
+	}
 }
 
 // phaseLabel is the label value of a phase; a just-created Execution has

@@ -43,6 +43,7 @@ func (s *executionState) rebuild(e *v1alpha1.Execution, jobs []*cachedJob) {
 	s.graph = g
 	s.tasks = make([]taskState, g.NumTasks())
 	s.cleanup = newJobCleanup(e, g.NumTasks())
+	s.eviction = newSuccessEviction(e, g.NumTasks())
 
 	stored := storedProgress(e, g)
 	for t, st := range stored {
@@ -113,7 +114,7 @@ func (s *executionState) recordJobs(jobs []*cachedJob) []indexset.Set {
 		case jobActive:
 			s.markCreated(f.task, f.index)
 		case jobSucceeded:
-			s.markSucceeded(f.task, f.index)
+			s.sawSuccess(f.task, f.index, s.markSucceeded(f.task, f.index))
 			s.cleanUpLater(f.task, f.index)
 		case jobFailed:
 			reason, message := f.job.failed()

@@ -149,6 +149,11 @@ type executionState struct {
 	// cleanup are the succeeded Jobs to delete under spec.jobCleanup
 	// OnJobSuccess; nil under Never. See cleanup.go.
 	cleanup *jobCleanup
+	// eviction says which succeeded Jobs may leave the Job cache under
+	// spec.jobCleanup Never; nil under OnJobSuccess. See evict.go.
+	eviction *successEviction
+	// gone: a status write found the Execution deleted; see retire.
+	gone bool
 	// podRefusals is the number of Jobs in blocked.pods, for the informer
 	// handlers, which must not touch the rest of the state.
 	podRefusals atomic.Int32
@@ -325,7 +330,7 @@ func (s *executionState) apply(o observation) {
 	case jobActive:
 		s.markCreated(t, i)
 	case jobSucceeded:
-		s.succeed(t, i, o.at)
+		s.sawSuccess(t, i, s.succeed(t, i, o.at))
 	case jobFailed:
 		s.markFailed(t, i, jobFailureMessages(o.job, o.reason, o.message))
 	case jobGone:

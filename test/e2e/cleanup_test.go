@@ -158,3 +158,74 @@ func TestJobCleanup(t *testing.T) {
 		t.Errorf("no CleaningUpJobs event on %s: %v", name, strings.Fields(r.Stdout))
 	}
 }
+
+// cachedJobs is the number of Jobs the controller keeps in its cache
+// (kubegene_controller_cached_jobs).
+func cachedJobs(t testing.TB, f *framework.Framework) float64 {
+	t.Helper()
+	metrics, err := f.Stack.ExecutionServerMetrics()
+	if err != nil {
+		t.Fatalf("reading the execution-apiserver's /metrics: %v", err)
+	}
+	return framework.SumSeries(metrics, "kubegene_controller_cached_jobs", nil)
+}
+
+// TestFinishedJobsLeaveTheControllerCache: under `jobCleanup: Never` (the
+// default) an Execution of 40 succeeding jobs and one failing job keeps
+// all 41 Jobs in the cluster, while the controller's cache
+// (kubegene_controller_cached_jobs) ends with only the failed one more than
+// before it ran; after a restart of execution-apiserver, whose controller
+// lists every Job again, too. status.vertices still shows every job.
+func TestFinishedJobsLeaveTheControllerCache(t *testing.T) {
+	f := framework.New(t)
+	k := f.Kubectl
+	ns := f.CreateNamespace("e2e-forget")
+	const (
+		name = "kept"
+		jobs = 40
+	)
+	// A one-job Execution that succeeded shows that the controller runs
+	// and its cache is filled: before that the metric may read 0.
+	controllerRuns := func(probe string) {
+		t.Helper()
+		k.Apply(controlManifest(probe, nil, controlTask("one", []string{"echo one"})), "-n", ns)
+		if e := f.WaitForExecutionPhase(ns, probe, 2*time.Minute, v1alpha1.PhaseSucceeded, v1alpha1.PhaseFailed); e.Status.Phase != v1alpha1.PhaseSucceeded {
+			t.Fatalf("execution %s: phase %s, want Succeeded", probe, e.Status.Phase)
+		}
+	}
+	controllerRuns("before")
+	// Other tests' namespaces may still be going away: the cache can only
+	// shrink meanwhile, so what it holds now is a bound.
+	before := cachedJobs(t, f)
+	k.Apply(controlManifest(name, []string{"failurePolicy: ContinueIndependent"},
+		withParallelism(controlTask("many", echoes("m", jobs)), 10),
+		controlTask("bad", []string{"exit 1"})), "-n", ns)
+	e := f.WaitForExecutionPhase(ns, name, 3*time.Minute, v1alpha1.PhaseFailed, v1alpha1.PhaseSucceeded)
+	if e.Status.Phase != v1alpha1.PhaseFailed || succeededCount(t, e, "many") != jobs {
+		t.Fatalf("phase %s, tasks %+v: want Failed with all %d jobs of many succeeded", e.Status.Phase, e.Status.Tasks, jobs)
+	}
+
+	bound := before + 1 // the failed Job
+	cachedAfter := func(when string, probes int) {
+		t.Helper()
+		var n float64
+		// At least the failed Job is cached: a metric that is not
+		// reported (read as 0) cannot pass.
+		f.WaitFor(time.Minute, fmt.Sprintf("the controller's cache to hold 1 to %v Jobs %s", bound, when), func() (bool, string) {
+			n = cachedJobs(t, f)
+			return n >= 1 && n <= bound, fmt.Sprintf("%v cached", n)
+		})
+		t.Logf("%s: %v Jobs cached (%v before the execution ran)", when, n, before)
+		if n := len(ctlJobs(t, k, ns)); n != jobs+1+probes {
+			t.Errorf("%d Jobs in %s %s, want all %d kept", n, ns, when, jobs+1+probes)
+		}
+		e := f.GetExecution(ns, name)
+		if len(e.Status.Vertices) != jobs+1 || e.Status.Vertices[name+".many.0"].Phase != v1alpha1.PhaseSucceeded {
+			t.Errorf("%s: %d vertices, %s.many.0 %+v: want %d, Succeeded", when, len(e.Status.Vertices), name, e.Status.Vertices[name+".many.0"], jobs+1)
+		}
+	}
+	cachedAfter("once the execution finished", 1)
+	f.Stack.Restart(t, "execution-apiserver")
+	controllerRuns("after")
+	cachedAfter("after a restart", 2)
+}

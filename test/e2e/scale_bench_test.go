@@ -626,25 +626,29 @@ func (s *scaleSampler) stop() {
 
 // scaleResult is one variant's measurements.
 type scaleResult struct {
-	variant             scaleVariant
-	name                string
-	namespace           string // deleted by the caller, once the results are out
-	jobs                int
-	wall, firstK        time.Duration
-	fanIn               time.Duration // last align completion → merge completion
-	allAdded            time.Duration // first create → the informer saw every align Job
-	windowAdded         time.Duration // first create → the informer saw p.window Jobs
-	succeeded           time.Duration // Execution only: create → Succeeded seen
-	createCall          time.Duration // Execution only: the create call
-	maxOpen             int
-	meanOpen            float64
-	runMean             time.Duration // Job seen → Job complete
-	runP50, runP90      time.Duration
-	cpu                 scaleCPU
-	idleExecRSS         float64
-	execRSS, kubeRSS    scaleSeries
-	stored              scaleSeries
-	execCPU             float64
+	variant          scaleVariant
+	name             string
+	namespace        string // deleted by the caller, once the results are out
+	jobs             int
+	wall, firstK     time.Duration
+	fanIn            time.Duration // last align completion → merge completion
+	allAdded         time.Duration // first create → the informer saw every align Job
+	windowAdded      time.Duration // first create → the informer saw p.window Jobs
+	succeeded        time.Duration // Execution only: create → Succeeded seen
+	createCall       time.Duration // Execution only: the create call
+	maxOpen          int
+	meanOpen         float64
+	runMean          time.Duration // Job seen → Job complete
+	runP50, runP90   time.Duration
+	cpu              scaleCPU
+	idleExecRSS      float64
+	execRSS, kubeRSS scaleSeries
+	stored           scaleSeries
+	execCPU          float64
+	// cachedJobs: Execution only, the Jobs the controller keeps in its
+	// cache once the Execution succeeded (its stored successes are not).
+	cachedJobs          float64
+	hasCachedJobs       bool
 	deleteNS            time.Duration
 	samples, sampleErrs int
 	// execRestarted: the execution-apiserver restarted during the variant
@@ -832,6 +836,8 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	r.succeeded = time.Since(start)
 	r.cpu = scaleReadCPU(f.Stack).since(cpu0)
 	sampler.stop()
+	r.cachedJobs = framework.SumSeries(ctlServerMetrics(b, f.Stack), "kubegene_controller_cached_jobs", nil)
+	r.hasCachedJobs = true
 	r.finish(p, tr, sampler, start)
 	if r.execRestarted {
 		b.Fatalf("the execution-apiserver was restarted during the Execution's run (process start times %v): its numbers do not count; run again",
@@ -1237,6 +1243,12 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 	})
 	row("execution-apiserver RSS peak − idle (MiB)", func(r scaleResult) string { return mb(r.execRSS.peak - r.idleExecRSS) })
 	row("execution-apiserver CPU (s)", func(r scaleResult) string { return fmt.Sprintf("%.1f", r.execCPU) })
+	row("Jobs in the controller's cache at the end", func(r scaleResult) string {
+		if !r.hasCachedJobs {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f", r.cachedJobs)
+	})
 	row("kube-apiserver RSS start / peak (MiB)", func(r scaleResult) string { return mb(r.kubeRSS.first) + " / " + mb(r.kubeRSS.peak) })
 	row("stored Execution peak / last (bytes)", func(r scaleResult) string {
 		if r.stored.n == 0 {
