@@ -578,8 +578,7 @@ func storedUnfinished(e *v1alpha1.Execution) bool {
 }
 
 func (c *Controller) dropState(key cache.ObjectName, s *executionState) {
-	c.permissions.forget(key)
-	c.limiter.forget(key)
+	c.releaseLimits(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.states[key] == s {
@@ -595,15 +594,20 @@ func (c *Controller) dropState(key cache.ObjectName, s *executionState) {
 // they ran. Its Jobs stop counting against the limits now; the state goes
 // when the cache shows the deletion (forget) or the namesake (stateFor).
 func (c *Controller) retire(key cache.ObjectName, s *executionState) {
+	c.releaseLimits(key)
+	s.gone = true
+}
+
+// releaseLimits gives back an Execution's share of the active Jobs and its
+// cached permission answer.
+func (c *Controller) releaseLimits(key cache.ObjectName) {
 	c.permissions.forget(key)
 	c.limiter.forget(key)
-	s.gone = true
 }
 
 // forget drops everything known about a deleted Execution.
 func (c *Controller) forget(key cache.ObjectName) {
-	c.permissions.forget(key)
-	c.limiter.forget(key)
+	c.releaseLimits(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.states, key)

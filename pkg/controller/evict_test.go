@@ -22,13 +22,30 @@ import (
 )
 
 // cachedNames are the names of the Jobs the controller's cache holds.
-func (f *fixture) cachedNames() []string {
+func (f *fixture) cachedNames() []string { return cachedJobNames(f.ctrl.jobs) }
+
+// cachedJobNames are the names of the Jobs jc holds, sorted.
+func cachedJobNames(jc jobCache) []string {
 	var names []string
-	for _, obj := range f.ctrl.jobs.indexer.List() {
+	for _, obj := range jc.indexer.List() {
 		names = append(names, obj.(*cachedJob).name)
 	}
 	slices.Sort(names)
 	return names
+}
+
+// failStatusWrites makes every status write fail with err while fail is
+// set, and counts those writes.
+func (f *fixture) failStatusWrites(err error) (fail *atomic.Bool, failed *atomic.Int32) {
+	fail, failed = &atomic.Bool{}, &atomic.Int32{}
+	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "status" && fail.Load() {
+			failed.Add(1)
+			return true, nil, err
+		}
+		return false, nil, nil
+	})
+	return fail, failed
 }
 
 // waitCached waits until the controller's cache holds exactly names.
@@ -80,15 +97,7 @@ func TestSuccessesStayCachedUntilStored(t *testing.T) {
 	t.Parallel()
 	e := newExecution("exec-unstored", task("a", 2), task("b", 1, whole("a")))
 	f := newFixture(t, nil, e)
-	var refuse atomic.Bool
-	var refused atomic.Int32
-	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		if a.GetSubresource() == "status" && refuse.Load() {
-			refused.Add(1)
-			return true, nil, errors.New("etcd is down")
-		}
-		return false, nil, nil
-	})
+	refuse, refused := f.failStatusWrites(errors.New("etcd is down"))
 	f.run()
 	f.waitCreated(2)
 	f.waitStatus("exec-unstored", "Running", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseRunning })
@@ -123,13 +132,7 @@ func TestEvictedJobSeenAgainLeavesAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cached := func() []string {
-		var names []string
-		for _, obj := range c.jobs.indexer.List() {
-			names = append(names, obj.(*cachedJob).name)
-		}
-		return names
-	}
+	cached := func() []string { return cachedJobNames(c.jobs) }
 
 	s := newExecutionState(e.UID)
 	s.rebuild(e, c.jobs.ofExecution(cache.MetaObjectToName(e)))
@@ -220,15 +223,7 @@ func TestExecutionGoneAtStatusWriteIsNotRebuilt(t *testing.T) {
 	t.Parallel()
 	e := newExecution("exec-gone", task("a", 3))
 	f := newFixture(t, nil, e)
-	var gone atomic.Bool
-	var writes atomic.Int32
-	f.exec.PrependReactor("update", "executions", func(a clienttesting.Action) (bool, runtime.Object, error) {
-		if a.GetSubresource() == "status" && gone.Load() {
-			writes.Add(1)
-			return true, nil, apierrors.NewNotFound(v1alpha1.Resource("executions"), "exec-gone")
-		}
-		return false, nil, nil
-	})
+	gone, writes := f.failStatusWrites(apierrors.NewNotFound(v1alpha1.Resource("executions"), "exec-gone"))
 	f.run()
 	f.waitCreated(3)
 	f.waitStatus("exec-gone", "Running", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseRunning })
