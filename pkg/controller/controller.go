@@ -171,18 +171,7 @@ func New(cfg Config) (*Controller, error) {
 		UpdateFunc: func(old, cur any) {
 			oldJob, ok1 := asCachedJob(old)
 			curJob, ok2 := asCachedJob(cur)
-			if !ok1 || !ok2 {
-				return
-			}
-			// Most updates are progress (active, ready pods) that change
-			// nothing for the Execution; a first pod matters only to an
-			// Execution waiting for a Job that could not create its pods.
-			// A succeeded Job in the cache is one whose success may not be
-			// stored yet, or one the informer stored again over its
-			// eviction (see evict.go): its Execution looks again.
-			if oldJob.outcome != curJob.outcome || oldJob.ownerUID() != curJob.ownerUID() ||
-				curJob.outcome == jobSucceeded ||
-				!oldJob.hasPods && curJob.hasPods && c.waitsForPods(curJob) {
+			if ok1 && ok2 && c.jobUpdateMatters(oldJob, curJob) {
 				c.observeJob(curJob, false)
 			}
 		},
@@ -321,6 +310,20 @@ func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 		s.observe(o)
 	}
 	c.queue.Add(key)
+}
+
+// jobUpdateMatters tells whether a Job's update is worth its Execution's
+// attention. Most updates are progress (active, ready pods) that change
+// nothing for the Execution; a first pod matters only to an Execution
+// waiting for a Job that could not create its pods. A succeeded Job in the
+// cache is one whose success may not be stored yet, or one the informer
+// stored again over its eviction (its Get and Update are not atomic with
+// evictSucceeded, see evict.go), and then old and cur both show the
+// success: its Execution looks again, so that the record leaves again.
+func (c *Controller) jobUpdateMatters(old, cur *cachedJob) bool {
+	return old.outcome != cur.outcome || old.ownerUID() != cur.ownerUID() ||
+		cur.outcome == jobSucceeded ||
+		!old.hasPods && cur.hasPods && c.waitsForPods(cur)
 }
 
 // waitsForPods reports whether job's Execution waits for a Job that could

@@ -155,6 +155,54 @@ func TestEvictedJobSeenAgainLeavesAgain(t *testing.T) {
 	}
 }
 
+// Which Job updates reach the Execution. The informer's Get and Update are
+// not atomic with an eviction: an update handled over an evicted record puts
+// it back and hands the handlers that same succeeded record as old and cur.
+// Dropping that update would leave the record cached for good.
+func TestJobUpdatesThatReachTheExecution(t *testing.T) {
+	t.Parallel()
+	e := newExecution("exec-updates", task("a", 2))
+	blocked := newExecution("exec-blocked", task("a", 1))
+	running := recordOf(ownedJob(t, e, 0, 0))
+	withPods := ownedJob(t, e, 0, 0)
+	withPods.Status.Active = 1
+	active := recordOf(withPods)
+	succeeded := recordOf(ownedJob(t, e, 0, 0, batchv1.JobComplete))
+	failed := recordOf(ownedJob(t, e, 0, 0, batchv1.JobFailed))
+	adopted := ownedJob(t, e, 0, 0)
+	adopted.OwnerReferences[0].UID = types.UID("namesake-uid")
+	namesake := recordOf(adopted)
+	blockedRunning := recordOf(ownedJob(t, blocked, 0, 0))
+	withPods = ownedJob(t, blocked, 0, 0)
+	withPods.Status.Active = 1
+	blockedActive := recordOf(withPods)
+
+	waiting := newExecutionState(blocked.UID)
+	waiting.podRefusals.Store(1)
+	c := &Controller{states: map[cache.ObjectName]*executionState{
+		cache.MetaObjectToName(e):       newExecutionState(e.UID),
+		cache.MetaObjectToName(blocked): waiting,
+	}}
+	for _, tc := range []struct {
+		name     string
+		old, cur *cachedJob
+		want     bool
+	}{
+		{"first pod, nothing waits for it", running, active, false},
+		{"progress of a running Job", active, active, false},
+		{"success", active, succeeded, true},
+		{"failure", active, failed, true},
+		{"a succeeded Job stored again over its eviction", succeeded, succeeded, true},
+		{"a failed Job updated again", failed, failed, false},
+		{"another owner", running, namesake, true},
+		{"first pod of a Job whose pods were refused", blockedRunning, blockedActive, true},
+	} {
+		if got := c.jobUpdateMatters(tc.old, tc.cur); got != tc.want {
+			t.Errorf("%s: matters %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 // A new controller (restart, new leader) lists every Job again: those of a
 // finished Execution and the stored successes of a running one leave the
 // cache; a Job of another Execution of the same name, whose success the
