@@ -132,12 +132,11 @@ func TestEvictedJobSeenAgainLeavesAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cached := func() []string { return cachedJobNames(c.jobs) }
 
 	s := newExecutionState(e.UID)
 	s.rebuild(e, c.jobs.ofExecution(cache.MetaObjectToName(e)))
 	c.evictStoredSuccesses(e.Namespace, s, statusInCache)
-	if got := cached(); !slices.Equal(got, []string{"exec-again.a.1"}) {
+	if got := cachedJobNames(c.jobs); !slices.Equal(got, []string{"exec-again.a.1"}) {
 		t.Fatalf("after the first sync the cache holds %v, want only a.1", got)
 	}
 
@@ -147,7 +146,7 @@ func TestEvictedJobSeenAgainLeavesAgain(t *testing.T) {
 	}
 	s.apply(done.observation(time.Now()))
 	c.evictStoredSuccesses(e.Namespace, s, statusPending)
-	if got := cached(); !slices.Equal(got, []string{"exec-again.a.1"}) {
+	if got := cachedJobNames(c.jobs); !slices.Equal(got, []string{"exec-again.a.1"}) {
 		t.Errorf("after the Job was seen again the cache holds %v, want only a.1", got)
 	}
 	if !s.tasks[0].Succeeded.Has(0) || s.succeeded != 1 {
@@ -157,25 +156,24 @@ func TestEvictedJobSeenAgainLeavesAgain(t *testing.T) {
 
 // Which Job updates reach the Execution. The informer's Get and Update are
 // not atomic with an eviction: an update handled over an evicted record puts
-// it back and hands the handlers that same succeeded record as old and cur.
+// it back and hands the handlers an old and a cur that both show the success.
 // Dropping that update would leave the record cached for good.
 func TestJobUpdatesThatReachTheExecution(t *testing.T) {
 	t.Parallel()
 	e := newExecution("exec-updates", task("a", 2))
 	blocked := newExecution("exec-blocked", task("a", 1))
-	running := recordOf(ownedJob(t, e, 0, 0))
-	withPods := ownedJob(t, e, 0, 0)
-	withPods.Status.Active = 1
-	active := recordOf(withPods)
+	withPods := func(e *v1alpha1.Execution) *cachedJob {
+		job := ownedJob(t, e, 0, 0)
+		job.Status.Active = 1
+		return recordOf(job)
+	}
+	running, active := recordOf(ownedJob(t, e, 0, 0)), withPods(e)
 	succeeded := recordOf(ownedJob(t, e, 0, 0, batchv1.JobComplete))
 	failed := recordOf(ownedJob(t, e, 0, 0, batchv1.JobFailed))
 	adopted := ownedJob(t, e, 0, 0)
 	adopted.OwnerReferences[0].UID = types.UID("namesake-uid")
 	namesake := recordOf(adopted)
-	blockedRunning := recordOf(ownedJob(t, blocked, 0, 0))
-	withPods = ownedJob(t, blocked, 0, 0)
-	withPods.Status.Active = 1
-	blockedActive := recordOf(withPods)
+	blockedRunning, blockedActive := recordOf(ownedJob(t, blocked, 0, 0)), withPods(blocked)
 
 	waiting := newExecutionState(blocked.UID)
 	waiting.podRefusals.Store(1)
