@@ -57,10 +57,8 @@ type jobCleanup struct {
 	// announced: the event saying Jobs are deleted was recorded.
 	announced bool
 
-	// storedRV is the resourceVersion of the stored Execution whose
-	// succeeded sets storedSucceeded holds (per task, parsed on demand).
-	storedRV        string
-	storedSucceeded map[int]indexset.Set
+	// stored holds the succeeded sets of the stored Execution.
+	stored storedSucceeded
 }
 
 // newJobCleanup returns the cleanup state of e, or nil if its succeeded
@@ -122,25 +120,6 @@ func (s *executionState) cleanupPending() bool {
 	return s.cleanup != nil && s.cleanup.count+s.cleanup.deletingCount > 0
 }
 
-// storedSuccesses are the succeeded jobs of task t in the stored status.
-func (cl *jobCleanup) storedSuccesses(stored *v1alpha1.Execution, name string, t int) indexset.Set {
-	if cl.storedRV != stored.ResourceVersion || cl.storedSucceeded == nil {
-		cl.storedRV, cl.storedSucceeded = stored.ResourceVersion, map[int]indexset.Set{}
-	}
-	if set, ok := cl.storedSucceeded[t]; ok {
-		return set
-	}
-	var set indexset.Set
-	for k := range stored.Status.Tasks {
-		if ts := &stored.Status.Tasks[k]; ts.Name == name {
-			set, _ = indexset.Parse(ts.Succeeded) // unparsable: nothing is deleted
-			break
-		}
-	}
-	cl.storedSucceeded[t] = set
-	return set
-}
-
 // cleanupJob is a Job to delete: its job, name and the UID it has in the
 // cache.
 type cleanupJob struct {
@@ -170,7 +149,7 @@ func (c *Controller) cleanUpJobs(ctx context.Context, key cache.ObjectName, e *v
 		if cl.pending[t].Count() == 0 {
 			continue
 		}
-		recorded := cl.storedSuccesses(stored, s.graph.TaskName(t), t)
+		recorded := cl.stored.task(stored, s.graph.TaskName(t), t)
 		cl.pending[t].Each(func(i int) bool {
 			if !recorded.Has(i) {
 				return true // not stored yet: after the next status write

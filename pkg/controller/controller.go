@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -89,7 +90,11 @@ type Controller struct {
 	jobFactory       informers.SharedInformerFactory
 	executionLister  executionlisters.ExecutionLister
 	jobs             jobCache
+	// stored tells the Jobs whose success is stored, for the Job
+	// informer and evictions.
+	stored           *storedSuccesses
 	eventFactory     informers.SharedInformerFactory
+	executionsSynced cache.InformerSynced
 	cachesSynced     []cache.InformerSynced
 	permissions      *permissionChecker
 	// limiter bounds the active Jobs of all Executions together.
@@ -149,20 +154,16 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("adding execution event handler: %w", err)
 	}
 
-	// Only the controller's own Jobs, and of each only what the controller
-	// reads (a cachedJob), to keep the cache small for Executions of many
-	// Jobs.
-	c.jobFactory = informers.NewSharedInformerFactoryWithOptions(cfg.KubeClient, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = jobSelector }),
-		informers.WithTransform(cacheJob))
-	jobInformer := c.jobFactory.Batch().V1().Jobs()
-	if err := jobInformer.Informer().AddIndexers(cache.Indexers{executionIndex: indexByExecution}); err != nil {
-		return nil, fmt.Errorf("adding job indexer: %w", err)
-	}
-	// The Job informer stores cachedJobs, so its lister, which expects
-	// batchv1.Jobs, is not used.
-	c.jobs = jobCache{indexer: jobInformer.Informer().GetIndexer()}
-	if _, err := jobInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	// Only the controller's own Jobs, less those whose success is stored
+	// (newJobInformer), and of each only what the controller reads (a
+	// cachedJob), to keep the cache small for Executions of many Jobs.
+	c.stored = newStoredSuccesses(c.executionLister)
+	c.jobFactory = informers.NewSharedInformerFactoryWithOptions(cfg.KubeClient, 0, informers.WithTransform(cacheJob))
+	jobInformer := c.jobFactory.InformerFor(&batchv1.Job{}, newJobInformer(c.leavesOut))
+	// The Job informer stores cachedJobs, not batchv1.Jobs: it has no
+	// lister.
+	c.jobs = jobCache{indexer: jobInformer.GetIndexer()}
+	if _, err := jobInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
 			if job, ok := asCachedJob(obj); ok {
 				c.observeJob(job, false)
@@ -205,7 +206,8 @@ func New(cfg Config) (*Controller, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("adding event handler: %w", err)
 	}
-	c.cachesSynced = []cache.InformerSynced{executionInformer.Informer().HasSynced, jobInformer.Informer().HasSynced, eventInformer.HasSynced}
+	c.executionsSynced = executionInformer.Informer().HasSynced
+	c.cachesSynced = []cache.InformerSynced{jobInformer.HasSynced, eventInformer.HasSynced}
 	return c, nil
 }
 
@@ -231,14 +233,19 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	logger.Info("Starting execution controller", "workers", workers)
 	defer logger.Info("Stopped execution controller")
 
+	// The Executions first: the Job informer asks their stored statuses
+	// which Jobs to leave out as it lists.
 	c.executionFactory.Start(ctx.Done())
+	defer c.executionFactory.Shutdown()
+	defer c.queue.ShutDown()
+	defer c.resetPhases()
+	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.executionsSynced) {
+		return fmt.Errorf("execution controller: execution cache did not sync: %w", ctx.Err())
+	}
 	c.jobFactory.Start(ctx.Done())
 	c.eventFactory.Start(ctx.Done())
 	defer c.eventFactory.Shutdown()
 	defer c.jobFactory.Shutdown()
-	defer c.executionFactory.Shutdown()
-	defer c.queue.ShutDown()
-	defer c.resetPhases()
 	runningJobCache.Store(&c.jobs)
 	defer runningJobCache.CompareAndSwap(&c.jobs, nil)
 	if !cache.WaitForNamedCacheSyncWithContext(ctx, c.cachesSynced...) {
@@ -310,6 +317,25 @@ func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 		s.observe(o)
 	}
 	c.queue.Add(key)
+}
+
+// leavesOut tells the Job informer which Jobs to leave out of the cache
+// as it lists and watches: those whose success is stored (storedSuccesses)
+// and of which the cache holds no record. Starting, or relisting after a
+// lost watch, over the 100,000 finished Jobs of an Execution under
+// jobCleanup Never then caches none of them, where the informer would hold
+// them all until the syncs evicted them. A record the cache holds is kept
+// up to date instead, and leaves by eviction (evict.go), so that no record
+// is left behind stale.
+func (c *Controller) leavesOut(job *batchv1.Job) bool {
+	if !c.stored.hasJob(job) {
+		return false
+	}
+	if _, cached := c.jobs.get(job.Namespace, job.Name); cached {
+		return false
+	}
+	jobsLeftOut.Inc()
+	return true
 }
 
 // jobUpdateMatters tells whether a Job's update is worth its Execution's
@@ -611,6 +637,7 @@ func (c *Controller) releaseLimits(key cache.ObjectName) {
 // forget drops everything known about a deleted Execution.
 func (c *Controller) forget(key cache.ObjectName) {
 	c.releaseLimits(key)
+	c.stored.forget(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.states, key)

@@ -20,15 +20,18 @@ import (
 // from its Job cache. The cache keeps the Jobs that run, the failed ones
 // (a rebuild needs them: a retried job waits for its failed Job's
 // deletion) and the successes not stored yet: O(jobs in flight) while
-// Executions run. Starting, and relisting after a watch was lost, the
-// informer still lists every Job, and holds them all until their
-// Executions' syncs evict them again.
+// Executions run. What is evicted does not come back: the Job informer
+// leaves out, as it lists and watches, the Jobs whose success is stored and
+// of which the cache holds no record (Controller.leavesOut), so that
+// starting, or relisting after a watch was lost, does not fill the cache
+// with the Jobs of finished work either.
 //
 // The cache is this controller's own (its informer factory is not shared)
-// and the records are immutable, so evicting one is safe: the informer
-// hands the next event of that Job to the handlers as an Add (a deletion
-// as a Delete), and a relist brings every Job back the same way. The state
-// then sees a success it knows and stored, and evicts the record again.
+// and the records are immutable, so evicting one is safe: were the
+// informer to hand over the next event of that Job (one that passed before
+// its Execution's stored status showed the success), it would come to the
+// handlers as an Add (a deletion as a Delete). The state then sees a
+// success it knows and stored, and evicts the record again.
 // Besides the informer's handlers, the cache is read by rebuild, which
 // takes the stored success instead, by adoptOrRefuse, which reads a Job it
 // does not find from the API, and by observeFailedCreate and the OnJobSuccess
@@ -106,30 +109,15 @@ func (c *Controller) evictStoredSuccesses(namespace string, s *executionState, o
 
 // evictFinishedSuccesses evicts the records of the succeeded Jobs of an
 // Execution that finished and has no state (it finished before this
-// controller started, or its state was freed) whose success is stored. A
-// restart lists every Job again: this is how the Jobs of finished
-// Executions leave the cache. Once they have left, it costs a look at the
-// Execution's few remaining records.
+// controller started, or its state was freed) whose success is stored:
+// those the informer cached before the stored status showed their success.
+// It costs a look at the Execution's few remaining records.
 func (c *Controller) evictFinishedSuccesses(key cache.ObjectName, e *v1alpha1.Execution) {
 	if e.Spec.JobCleanup == v1alpha1.JobCleanupOnJobSuccess {
 		return
 	}
-	var succeeded []*cachedJob
 	for _, job := range c.jobs.ofExecution(key) {
-		if job.outcome == jobSucceeded && job.ownerUID() == e.UID {
-			succeeded = append(succeeded, job)
-		}
-	}
-	if len(succeeded) == 0 {
-		return
-	}
-	g, err := buildGraph(e)
-	if err != nil {
-		return // no job of a spec that does not build ran
-	}
-	stored := storedProgress(e, g)
-	for _, job := range succeeded {
-		if t, i, ok := g.ParseJobName(job.name); ok && stored[t] != nil && stored[t].Succeeded.Has(i) {
+		if job.outcome == jobSucceeded && job.ownerUID() == e.UID && c.stored.has(e, job.name) {
 			c.jobs.evictSucceeded(e.Namespace, job.name, e.UID)
 		}
 	}

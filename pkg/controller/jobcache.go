@@ -15,10 +15,9 @@ import (
 // cachedJob is what the controller keeps of one of its Jobs: who it is,
 // whose it is, and how far it got. The Job informer turns every Job it
 // receives into one (see cacheJob), so the cache costs a few hundred bytes
-// per Job instead of a batchv1.Job's few kilobytes: the informer lists
-// every Job of ours when it starts (with jobCleanup Never an Execution of
-// 100,000 jobs leaves 100,000 Jobs in the cluster), until the Executions'
-// syncs evict those whose success is stored (evict.go). It implements metav1.Object (in
+// per Job instead of a batchv1.Job's few kilobytes, for the Jobs that run,
+// the failed ones and the successes not stored yet (the others are left
+// out or evicted, evict.go). It implements metav1.Object (in
 // jobcache_meta.go) for the cache and its key function, without an
 // ObjectMeta: that struct alone would be most of the record.
 type cachedJob struct {

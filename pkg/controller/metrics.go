@@ -83,6 +83,17 @@ var (
 		StabilityLevel: metrics.ALPHA,
 	})
 
+	// jobsLeftOut counts the Jobs the Job informer left out of the cache
+	// because their success is stored: each listed Job and each watch
+	// event left out counts once.
+	jobsLeftOut = metrics.NewCounter(&metrics.CounterOpts{
+		Namespace:      metricsNamespace,
+		Subsystem:      metricsSubsystem,
+		Name:           "jobs_left_out_total",
+		Help:           "Jobs listed, and Job watch events, that the execution controller left out of its Job cache because the Job's success is in its Execution's stored status (spec.jobCleanup Never).",
+		StabilityLevel: metrics.ALPHA,
+	})
+
 	// runningJobCache is the Job cache of the controller that runs in this
 	// process, if one does (the leader), for cachedJobsCollector.
 	runningJobCache atomic.Pointer[jobCache]
@@ -94,7 +105,7 @@ var (
 // several controllers (after a lost lease, or in tests) share them.
 func registerMetrics() {
 	registerMetricsOnce.Do(func() {
-		legacyregistry.MustRegister(jobsCreated, executionsByPhase, dependencyToStart, permissionChecks, activeJobs, jobsCleanedUp)
+		legacyregistry.MustRegister(jobsCreated, executionsByPhase, dependencyToStart, permissionChecks, activeJobs, jobsCleanedUp, jobsLeftOut)
 		legacyregistry.CustomMustRegister(&cachedJobsCollector{})
 	})
 }

@@ -42,7 +42,11 @@ package e2e
 // the Execution ran, so that the stack's ageing over the run cancels),
 // KUBEGENE_SCALE_KEEP_NAMESPACES=1 (the namespace's deletion is not waited
 // for: for a run by hand of one variant, followed by hack/local-up.sh down
-// --clean).
+// --clean), KUBEGENE_SCALE_RESTART=1 (once the Execution succeeded, the
+// execution-apiserver is restarted over its N+1 finished Jobs: the time
+// until its controller left them all out of its cache, its peak RSS since
+// the restart (VmHWM) less the idle RSS of before the run, and the Jobs
+// it caches then).
 //
 // Measured per variant, all from the same Job informer in the test process:
 // wall time (first create → last Job's completion seen), time to the first
@@ -122,6 +126,9 @@ type scaleParams struct {
 	// waited for (a 100,000-job namespace takes the namespace controller
 	// half an hour); one variant only.
 	keepNamespaces bool
+	// restart: once the Execution succeeded, the execution-apiserver is
+	// restarted over its N+1 finished Jobs, and what that costs measured.
+	restart bool
 }
 
 // scaleVariant is one of the three ways the benchmark runs the N jobs.
@@ -171,6 +178,7 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 	}
 	p.first = min(scaleEnvInt(b, "KUBEGENE_SCALE_FIRST", 1000, 1), p.jobs/2)
 	p.keepNamespaces = os.Getenv("KUBEGENE_SCALE_KEEP_NAMESPACES") == "1"
+	p.restart = os.Getenv("KUBEGENE_SCALE_RESTART") == "1"
 	variants := "exec,all,window"
 	if v := os.Getenv("KUBEGENE_SCALE_VARIANTS"); v != "" {
 		variants = v
@@ -461,18 +469,22 @@ func (p *scaleProbes) kubeAPIServerRSS() (float64, error) {
 }
 
 // scaleProcRSS is process pid's VmRSS in bytes.
-func scaleProcRSS(pid int) (float64, error) {
+func scaleProcRSS(pid int) (float64, error) { return scaleProcMemory(pid, "VmRSS") }
+
+// scaleProcMemory is field (VmRSS, VmHWM: the peak RSS since the process
+// started) of /proc/PID/status, in bytes.
+func scaleProcMemory(pid int, field string) (float64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // scaleProcTimes are process pid's CPU seconds (user + system) and start
@@ -654,6 +666,62 @@ type scaleResult struct {
 	// execRestarted: the execution-apiserver restarted during the variant
 	// (someone else's doing); its numbers do not count.
 	execRestarted bool
+	// restart: Execution only, with KUBEGENE_SCALE_RESTART=1.
+	restart *scaleRestart
+}
+
+// scaleRestart is what a restart of the execution-apiserver costs once the
+// Execution succeeded, over its N+1 finished Jobs, all kept in the cluster
+// (jobCleanup Never) and all stored as succeeded.
+type scaleRestart struct {
+	// synced: the restart's start → the new controller's Job informer
+	// left out (kubegene_controller_jobs_left_out_total) every one of the
+	// Execution's Jobs as it listed them.
+	synced time.Duration
+	// peakRSS is the new process's VmHWM, rss its VmRSS, cpu its CPU
+	// seconds, read 10 s after synced.
+	peakRSS, rss, cpu float64
+	// leftOut and cached are the left-out counter and
+	// kubegene_controller_cached_jobs then.
+	leftOut, cached float64
+}
+
+// scaleRestartExecServer restarts the execution-apiserver after the
+// Execution of p succeeded and measures it (scaleRestart).
+func scaleRestartExecServer(b *testing.B, f *framework.Framework, p scaleParams) *scaleRestart {
+	start := time.Now()
+	f.Stack.Restart(b, "execution-apiserver")
+	leftOut := func() (float64, string, error) {
+		m, err := f.Stack.ExecutionServerMetrics()
+		return framework.SumSeries(m, "kubegene_controller_jobs_left_out_total", nil), m, err
+	}
+	framework.WaitFor(b, 10*time.Minute, 250*time.Millisecond, "the restarted controller to leave out the Execution's finished Jobs", func() (bool, string) {
+		n, _, err := leftOut()
+		if err != nil {
+			return false, err.Error()
+		}
+		return n >= float64(p.jobs+1), fmt.Sprintf("%v left out", n)
+	})
+	r := &scaleRestart{synced: time.Since(start)}
+	time.Sleep(10 * time.Second) // the syncs that follow
+	n, m, err := leftOut()
+	if err != nil {
+		b.Fatalf("reading the execution-apiserver's /metrics: %v", err)
+	}
+	r.leftOut, r.cached = n, framework.SumSeries(m, "kubegene_controller_cached_jobs", nil)
+	pid, err := scaleComponentPID(f.Stack, "execution-apiserver")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var errPeak, errRSS error
+	r.peakRSS, errPeak = scaleProcMemory(pid, "VmHWM")
+	r.rss, errRSS = scaleProcRSS(pid)
+	var errCPU error
+	r.cpu, _, errCPU = scaleProcTimes(strconv.Itoa(pid))
+	if err := errors.Join(errPeak, errRSS, errCPU); err != nil {
+		b.Fatalf("execution-apiserver after its restart: %v", err)
+	}
+	return r
 }
 
 func (r *scaleResult) rate() float64 { return float64(r.jobs) / r.wall.Seconds() }
@@ -855,6 +923,9 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	}
 	if r.jobs != p.jobs+1 {
 		b.Fatalf("execution: %d Jobs completed, want %d", r.jobs, p.jobs+1)
+	}
+	if p.restart {
+		r.restart = scaleRestartExecServer(b, f, p)
 	}
 	r.namespace = ns
 	return r
@@ -1107,7 +1178,7 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 	if !math.IsNaN(sumFirstRatio) {
 		b.ReportMetric(sumFirstRatio/runs, fmt.Sprintf("exec/window-first%d", p.first))
 	}
-	var execRSSDelta, execIdle, kubePeak, kubePeakPlain, stored float64
+	var execRSSDelta, restartRSSDelta, execIdle, kubePeak, kubePeakPlain, stored float64
 	for v, m := range cmp.means {
 		b.ReportMetric(m.wall.Seconds(), scaleVariantKeys[v]+"-wall-s")
 	}
@@ -1117,6 +1188,9 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 			continue
 		}
 		execRSSDelta = max(execRSSDelta, r.execRSS.peak-r.idleExecRSS)
+		if r.restart != nil {
+			restartRSSDelta = max(restartRSSDelta, r.restart.peakRSS-r.idleExecRSS)
+		}
 		execIdle = max(execIdle, r.idleExecRSS)
 		kubePeak = max(kubePeak, r.kubeRSS.peak)
 		stored = max(stored, r.stored.peak)
@@ -1127,6 +1201,9 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 		b.ReportMetric(execIdle/mib, "exec-server-idle-MiB")
 		b.ReportMetric(kubePeak/mib, "kube-apiserver-peak-MiB")
 		b.ReportMetric(stored/1024, "exec-stored-peak-KiB")
+		if p.restart {
+			b.ReportMetric(restartRSSDelta/mib, "exec-server-restart-rss-delta-MiB")
+		}
 	}
 	if cmp.runs(scaleAll, scaleWindow) > 0 {
 		b.ReportMetric(kubePeakPlain/mib, "kube-apiserver-peak-plain-MiB")
@@ -1249,6 +1326,28 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 		}
 		return fmt.Sprintf("%.0f", r.cachedJobs)
 	})
+	if p.restart {
+		restart := func(cell func(*scaleRestart) string) func(r scaleResult) string {
+			return func(r scaleResult) string {
+				if r.restart == nil {
+					return "–"
+				}
+				return cell(r.restart)
+			}
+		}
+		row("restart: Jobs left out / cached then", restart(func(rs *scaleRestart) string {
+			return fmt.Sprintf("%.0f / %.0f", rs.leftOut, rs.cached)
+		}))
+		row("restart: all left out (s); CPU 10 s later (s)", restart(func(rs *scaleRestart) string {
+			return fmt.Sprintf("%s; %.1f", secs(rs.synced), rs.cpu)
+		}))
+		row("restart: RSS peak − idle / then (MiB)", func(r scaleResult) string {
+			if r.restart == nil {
+				return "–"
+			}
+			return mb(r.restart.peakRSS-r.idleExecRSS) + " / " + mb(r.restart.rss)
+		})
+	}
 	row("kube-apiserver RSS start / peak (MiB)", func(r scaleResult) string { return mb(r.kubeRSS.first) + " / " + mb(r.kubeRSS.peak) })
 	row("stored Execution peak / last (bytes)", func(r scaleResult) string {
 		if r.stored.n == 0 {
