@@ -320,13 +320,13 @@ func (c *Controller) observeJob(job *cachedJob, deleted bool) {
 }
 
 // leavesOut tells the Job informer which Jobs to leave out of the cache
-// as it lists and watches: those whose success is stored (storedSuccesses)
-// and of which the cache holds no record. Starting, or relisting after a
-// lost watch, over the 100,000 finished Jobs of an Execution under
-// jobCleanup Never then caches none of them, where the informer would hold
-// them all until the syncs evicted them. A record the cache holds is kept
-// up to date instead, and leaves by eviction (evict.go), so that no record
-// is left behind stale.
+// as it lists (newJobInformer): those whose success is stored
+// (storedSuccesses) and of which the cache holds no record. Starting, or
+// relisting after a lost watch, over the 100,000 finished Jobs of an
+// Execution under jobCleanup Never then caches none of them, where the
+// informer would hold them all until the syncs evicted them. A record the
+// cache holds is listed and so kept up to date instead, and leaves by
+// eviction (evict.go).
 func (c *Controller) leavesOut(job *batchv1.Job) bool {
 	if !c.stored.hasJob(job) {
 		return false

@@ -20,18 +20,16 @@ import (
 // from its Job cache. The cache keeps the Jobs that run, the failed ones
 // (a rebuild needs them: a retried job waits for its failed Job's
 // deletion) and the successes not stored yet: O(jobs in flight) while
-// Executions run. What is evicted does not come back: the Job informer
-// leaves out, as it lists and watches, the Jobs whose success is stored and
-// of which the cache holds no record (Controller.leavesOut), so that
-// starting, or relisting after a watch was lost, does not fill the cache
-// with the Jobs of finished work either.
+// Executions run. Starting, and relisting after a watch was lost, do not
+// bring them back: the Job informer leaves out, as it lists, the Jobs
+// whose success is stored and of which the cache holds no record
+// (Controller.leavesOut, newJobInformer).
 //
 // The cache is this controller's own (its informer factory is not shared)
-// and the records are immutable, so evicting one is safe: were the
-// informer to hand over the next event of that Job (one that passed before
-// its Execution's stored status showed the success), it would come to the
-// handlers as an Add (a deletion as a Delete). The state then sees a
-// success it knows and stored, and evicts the record again.
+// and the records are immutable, so evicting one is safe: the informer
+// hands the next update of that Job to the handlers as an Add (a deletion
+// as a Delete). The state, or for a finished Execution its sync, then sees
+// a success stored, and evicts the record again.
 // Besides the informer's handlers, the cache is read by rebuild, which
 // takes the stored success instead, by adoptOrRefuse, which reads a Job it
 // does not find from the API, and by observeFailedCreate and the OnJobSuccess
@@ -110,8 +108,9 @@ func (c *Controller) evictStoredSuccesses(namespace string, s *executionState, o
 // evictFinishedSuccesses evicts the records of the succeeded Jobs of an
 // Execution that finished and has no state (it finished before this
 // controller started, or its state was freed) whose success is stored:
-// those the informer cached before the stored status showed their success.
-// It costs a look at the Execution's few remaining records.
+// those the informer cached before the stored status showed their success,
+// or brought back with an update since. It costs a look at the
+// Execution's few remaining records.
 func (c *Controller) evictFinishedSuccesses(key cache.ObjectName, e *v1alpha1.Execution) {
 	if e.Spec.JobCleanup == v1alpha1.JobCleanupOnJobSuccess {
 		return

@@ -14,9 +14,10 @@ import (
 )
 
 // newJobInformer returns the informer of the controller's Jobs (those
-// labelled as ours, in every namespace), indexed by Execution. Its list and its watch leave out
-// the Jobs that leaveOut names, except for deletions, so that the cache
-// never keeps a Job that is gone.
+// labelled as ours, in every namespace), indexed by Execution. Its list,
+// and the Added events of its watch, leave out the Jobs that leaveOut
+// names: those are what a start or a relist (a list, or a watch-list's
+// initial events) brings. Every other event passes (see keepJobEvent).
 //
 // The informer factory builds it (InformerFor), which sets its transform
 // and starts and stops it with the factory's other informers.
@@ -46,14 +47,27 @@ func newJobInformer(leaveOut func(*batchv1.Job) bool) func(kubernetes.Interface,
 				if err != nil {
 					return nil, err
 				}
-				return newFilteredWatch(w, func(ev watch.Event) bool {
-					job, ok := ev.Object.(*batchv1.Job)
-					return !ok || ev.Type == watch.Deleted || !leaveOut(job)
-				}), nil
+				return newFilteredWatch(w, keepJobEvent(leaveOut)), nil
 			},
 		}
 		return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client),
 			&batchv1.Job{}, cache.SharedIndexInformerOptions{ResyncPeriod: resync, Indexers: cache.Indexers{executionIndex: indexByExecution}})
+	}
+}
+
+// keepJobEvent is the Job watch's filter: it leaves out the Added events
+// of the Jobs leaveOut names, and keeps every other event. An Added event
+// is how a watch-list brings each Job as a start or a relist lists it, and
+// what it leaves out the informer's replace then drops from the cache (or
+// never adds). A Modified event must pass: the cache may hold, or be about
+// to hold from an event still queued, an older record of that Job, which
+// would then stay stale; a record that comes back by one is evicted again
+// (evict.go). Deletions, bookmarks (among them the end of a watch-list's
+// initial events) and errors are not the filter's to judge.
+func keepJobEvent(leaveOut func(*batchv1.Job) bool) func(watch.Event) bool {
+	return func(ev watch.Event) bool {
+		job, ok := ev.Object.(*batchv1.Job)
+		return ev.Type != watch.Added || !ok || !leaveOut(job)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -18,40 +19,32 @@ import (
 	executionlisters "kubegene.io/kubegene/pkg/generated/listers/execution/v1alpha1"
 )
 
-// informerNotices records what the controller's Job informer hands to its
-// handlers, by Job name.
-type informerNotices struct {
-	mu                      sync.Mutex
-	added, updated, deleted []string
+// addedJobs records the Jobs the controller's Job informer hands to its
+// handlers as added, by name.
+type addedJobs struct {
+	mu    sync.Mutex
+	names []string
 }
 
-func (f *fixture) recordInformerNotices() *informerNotices {
-	n := &informerNotices{}
-	name := func(obj any) string {
-		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			return tombstone.Key
-		}
-		return obj.(*cachedJob).name
-	}
+func (f *fixture) recordAddedJobs() *addedJobs {
+	a := &addedJobs{}
 	informer := f.ctrl.jobFactory.InformerFor(&batchv1.Job{}, nil)
 	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) { n.mu.Lock(); n.added = append(n.added, name(obj)); n.mu.Unlock() },
-		UpdateFunc: func(_, cur any) {
-			n.mu.Lock()
-			n.updated = append(n.updated, name(cur))
-			n.mu.Unlock()
+		AddFunc: func(obj any) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			a.names = append(a.names, obj.(*cachedJob).name)
 		},
-		DeleteFunc: func(obj any) { n.mu.Lock(); n.deleted = append(n.deleted, name(obj)); n.mu.Unlock() },
 	}); err != nil {
 		f.t.Fatal(err)
 	}
-	return n
+	return a
 }
 
-func (n *informerNotices) seen() (added, updated, deleted []string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return slices.Clone(n.added), slices.Clone(n.updated), slices.Clone(n.deleted)
+func (a *addedJobs) seen() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.names)
 }
 
 // touch changes a Job in the cluster without changing its outcome, as a
@@ -70,44 +63,29 @@ func (f *fixture) touch(name string) {
 }
 
 // A new controller (restart, new leader) over stored successes: its Job
-// informer lists them but never adds them to the cache, nor a later update
-// of one; it adds the Jobs whose success is not stored, a namesake of
-// another Execution, and the running ones. A deletion of a Job left out
-// still reaches the handlers.
+// informer lists them but never adds them to the cache; it adds the Jobs
+// whose success is not stored, a namesake of another Execution, and the
+// running ones. A later update of a Job left out brings its record back,
+// and the finished Execution's sync evicts it again.
 func TestStoredSuccessesNeverEnterTheJobCache(t *testing.T) {
 	t.Parallel()
 	jobs, finished, running := restartScene(t)
 	f := newFixture(t, jobs, finished, running)
-	notices := f.recordInformerNotices()
+	added := f.recordAddedJobs()
 	f.run()
 
 	f.waitTask("exec-running", "a", "0-3", "0-2", "")
-	added, _, _ := notices.seen()
-	assertSameSet(t, "Jobs added to the cache", added, "exec-done.a.3", "exec-running.a.2", "exec-running.a.3")
-
-	// Watch events come in order: once the update of a.3 is seen, that of
-	// exec-done.a.0 before it was seen or left out.
-	f.touch("exec-done.a.0")
-	f.touch("exec-running.a.3")
-	f.waitFor("the update of exec-running.a.3", func() bool {
-		_, updated, _ := notices.seen()
-		return slices.Contains(updated, "exec-running.a.3")
-	})
-	added, updated, _ := notices.seen()
-	if slices.Contains(added, "exec-done.a.0") || slices.Contains(updated, "exec-done.a.0") {
-		t.Errorf("the update of a stored success reached the cache: added %v, updated %v", added, updated)
-	}
-	if err := f.kube.BatchV1().Jobs(testNamespace).Delete(context.Background(), "exec-done.a.1", metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f.waitFor("the deletion of exec-done.a.1 to reach the handlers", func() bool {
-		_, _, deleted := notices.seen()
-		return slices.Contains(deleted, "exec-done.a.1")
-	})
+	assertSameSet(t, "Jobs added to the cache", added.seen(), "exec-done.a.3", "exec-running.a.2", "exec-running.a.3")
 	f.waitCached("exec-done.a.3", "exec-running.a.3")
 	if got := f.created(); len(got) != 0 {
 		t.Errorf("jobs created on restart: %v", got)
 	}
+
+	f.touch("exec-done.a.0")
+	f.waitFor("the update of exec-done.a.0 to reach the handlers", func() bool {
+		return slices.Contains(added.seen(), "exec-done.a.0")
+	})
+	f.waitCached("exec-done.a.3", "exec-running.a.3")
 }
 
 // A record the cache holds is kept up to date even once its success is
@@ -166,10 +144,11 @@ func TestStoredSuccessesFollowTheStoredStatus(t *testing.T) {
 	check(later, "exec-s.a.2", true)
 	check(later, "exec-s.b.0", true)
 
-	namesake := newExecution("exec-s", task("b", 1))
+	// A namesake's b has 5 jobs: b.4 parses with its graph only.
+	namesake := newExecution("exec-s", task("b", 5))
 	namesake.UID, namesake.ResourceVersion = "namesake-uid", "12"
-	namesake.Status.Tasks = []v1alpha1.TaskStatus{{Name: "b", Created: "0", Succeeded: "0"}}
-	check(namesake, "exec-s.b.0", true)
+	namesake.Status.Tasks = []v1alpha1.TaskStatus{{Name: "b", Created: "0-4", Succeeded: "4"}}
+	check(namesake, "exec-s.b.4", true)
 	check(namesake, "exec-s.a.0", false) // a is not a task of the namesake
 
 	tidy := later.DeepCopy()
@@ -192,6 +171,40 @@ func TestStoredSuccessesFollowTheStoredStatus(t *testing.T) {
 	if len(ss.views) > maxStoredViews {
 		t.Errorf("%d views kept, want at most %d", len(ss.views), maxStoredViews)
 	}
+}
+
+// The Job watch leaves out only the Added events of the Jobs leaveOut
+// names; bookmarks (the end of a watch-list's initial events among them),
+// errors, updates and deletions of those Jobs pass.
+func TestKeepJobEvent(t *testing.T) {
+	t.Parallel()
+	keep := keepJobEvent(func(job *batchv1.Job) bool { return job.Name == "stored" })
+	stored := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "stored"}}
+	other := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "running"}}
+	bookmark := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "7",
+		Annotations: map[string]string{metav1.InitialEventsAnnotationKey: "true"}}}
+	for _, c := range []struct {
+		ev   watch.Event
+		want bool
+	}{
+		{watch.Event{Type: watch.Added, Object: stored}, false},
+		{watch.Event{Type: watch.Added, Object: other}, true},
+		{watch.Event{Type: watch.Modified, Object: stored}, true},
+		{watch.Event{Type: watch.Deleted, Object: stored}, true},
+		{watch.Event{Type: watch.Bookmark, Object: bookmark}, true},
+		{watch.Event{Type: watch.Error, Object: &metav1.Status{Message: "too old"}}, true},
+	} {
+		if got := keep(c.ev); got != c.want {
+			t.Errorf("%s %T %q: kept %v, want %v", c.ev.Type, c.ev.Object, nameOf(c.ev.Object), got, c.want)
+		}
+	}
+}
+
+func nameOf(obj runtime.Object) string {
+	if job, ok := obj.(*batchv1.Job); ok {
+		return job.Name
+	}
+	return ""
 }
 
 // filteredWatch passes on what keep accepts, in order, ends when its

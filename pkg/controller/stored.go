@@ -45,7 +45,7 @@ func (ss *storedSucceeded) task(stored *v1alpha1.Execution, name string, t int) 
 // storedSuccesses tells whether a Job's success is in the stored status of
 // the Execution that controls it, as the Execution informer's cache shows
 // it. Such a Job needs no record in the Job cache under jobCleanup Never
-// (evict.go): the Job informer leaves it out as it lists and watches, and
+// (evict.go): the Job informer leaves it out as it lists, and
 // a finished Execution's sync evicts the records it still finds.
 //
 // It keeps, per Execution, the graph that parses Job names and the
