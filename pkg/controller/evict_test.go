@@ -10,7 +10,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -199,57 +198,6 @@ func TestJobUpdatesThatReachTheExecution(t *testing.T) {
 			t.Errorf("%s: matters %v, want %v", tc.name, got, tc.want)
 		}
 	}
-}
-
-// A new controller (restart, new leader) lists every Job again: those of a
-// finished Execution and the stored successes of a running one are not in
-// its cache; a Job of another Execution of the same name, whose success the
-// stored status holds for the job of that name, stays.
-func TestRestartEvictsStoredSuccesses(t *testing.T) {
-	t.Parallel()
-	jobs, finished, running := restartScene(t)
-	f := newFixture(t, jobs, finished, running)
-	f.run()
-
-	f.waitTask("exec-running", "a", "0-3", "0-2", "")
-	f.waitCached("exec-done.a.3", "exec-running.a.3")
-	if got := f.created(); len(got) != 0 {
-		t.Errorf("jobs created on restart: %v", got)
-	}
-	if got := f.execution("exec-done"); got.Status.Phase != v1alpha1.PhaseSucceeded {
-		t.Errorf("exec-done phase %s, want Succeeded still", got.Status.Phase)
-	}
-	f.succeed("exec-running.a.3")
-	f.waitStatus("exec-running", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
-	f.waitCached("exec-done.a.3")
-}
-
-// restartScene is what a new controller finds: exec-done succeeded (its
-// own a.3 is gone, the Job of that name is an earlier Execution's), and
-// exec-running has a.0 and a.1 stored as succeeded, a.2 succeeded after its
-// last status write, and a.3 running.
-func restartScene(t *testing.T) (jobs []runtime.Object, finished, running *v1alpha1.Execution) {
-	done := metav1.NewTime(time.Now())
-	finished = newExecution("exec-done", task("a", 4))
-	finished.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseSucceeded, Message: MessageSucceeded, StartedAt: &done, FinishedAt: &done,
-		Tasks: []v1alpha1.TaskStatus{{Name: "a", Created: "0-3", Succeeded: "0-3"}}}
-	running = newExecution("exec-running", task("a", 4))
-	running.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseRunning, StartedAt: &done,
-		// a.2 succeeded after this status was written; a.3 runs.
-		Tasks: []v1alpha1.TaskStatus{{Name: "a", Created: "0-3", Succeeded: "0-1"}}}
-	for i := range 3 {
-		jobs = append(jobs, ownedJob(t, finished, 0, i, batchv1.JobComplete))
-	}
-	// exec-done's own a.3 is gone; the Job of that name is an earlier
-	// Execution's.
-	namesake := ownedJob(t, finished, 0, 3, batchv1.JobComplete)
-	namesake.OwnerReferences[0].UID = types.UID("earlier-uid")
-	jobs = append(jobs, namesake)
-	for i := range 3 {
-		jobs = append(jobs, ownedJob(t, running, 0, i, batchv1.JobComplete))
-	}
-	jobs = append(jobs, ownedJob(t, running, 0, 3))
-	return jobs, finished, running
 }
 
 // Under OnJobSuccess the succeeded Jobs are deleted, not evicted: the

@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -64,9 +65,11 @@ func (f *fixture) touch(name string) {
 
 // A new controller (restart, new leader) over stored successes: its Job
 // informer lists them but never adds them to the cache; it adds the Jobs
-// whose success is not stored, a namesake of another Execution, and the
-// running ones. A later update of a Job left out brings its record back,
-// and the finished Execution's sync evicts it again.
+// whose success is not stored, a namesake of another Execution (whose
+// success the stored status holds for the job of that name), and the
+// running ones, and creates nothing. A later update of a Job left out
+// brings its record back, and the finished Execution's sync evicts it
+// again; the running Execution goes on to succeed.
 func TestStoredSuccessesNeverEnterTheJobCache(t *testing.T) {
 	t.Parallel()
 	jobs, finished, running := restartScene(t)
@@ -81,11 +84,46 @@ func TestStoredSuccessesNeverEnterTheJobCache(t *testing.T) {
 		t.Errorf("jobs created on restart: %v", got)
 	}
 
+	if got := f.execution("exec-done"); got.Status.Phase != v1alpha1.PhaseSucceeded {
+		t.Errorf("exec-done phase %s, want Succeeded still", got.Status.Phase)
+	}
+
 	f.touch("exec-done.a.0")
 	f.waitFor("the update of exec-done.a.0 to reach the handlers", func() bool {
 		return slices.Contains(added.seen(), "exec-done.a.0")
 	})
 	f.waitCached("exec-done.a.3", "exec-running.a.3")
+	f.succeed("exec-running.a.3")
+	f.waitStatus("exec-running", "Succeeded", func(s *v1alpha1.ExecutionStatus) bool { return s.Phase == v1alpha1.PhaseSucceeded })
+	f.waitCached("exec-done.a.3")
+}
+
+// restartScene is what a new controller finds: exec-done succeeded (its
+// own a.3 is gone, the Job of that name is an earlier Execution's), and
+// exec-running has a.0 and a.1 stored as succeeded, a.2 succeeded after its
+// last status write, and a.3 running.
+func restartScene(t *testing.T) (jobs []runtime.Object, finished, running *v1alpha1.Execution) {
+	done := metav1.NewTime(time.Now())
+	finished = newExecution("exec-done", task("a", 4))
+	finished.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseSucceeded, Message: MessageSucceeded, StartedAt: &done, FinishedAt: &done,
+		Tasks: []v1alpha1.TaskStatus{{Name: "a", Created: "0-3", Succeeded: "0-3"}}}
+	running = newExecution("exec-running", task("a", 4))
+	running.Status = v1alpha1.ExecutionStatus{Phase: v1alpha1.PhaseRunning, StartedAt: &done,
+		// a.2 succeeded after this status was written; a.3 runs.
+		Tasks: []v1alpha1.TaskStatus{{Name: "a", Created: "0-3", Succeeded: "0-1"}}}
+	for i := range 3 {
+		jobs = append(jobs, ownedJob(t, finished, 0, i, batchv1.JobComplete))
+	}
+	// exec-done's own a.3 is gone; the Job of that name is an earlier
+	// Execution's.
+	namesake := ownedJob(t, finished, 0, 3, batchv1.JobComplete)
+	namesake.OwnerReferences[0].UID = types.UID("earlier-uid")
+	jobs = append(jobs, namesake)
+	for i := range 3 {
+		jobs = append(jobs, ownedJob(t, running, 0, i, batchv1.JobComplete))
+	}
+	jobs = append(jobs, ownedJob(t, running, 0, 3))
+	return jobs, finished, running
 }
 
 // A record the cache holds is kept up to date even once its success is

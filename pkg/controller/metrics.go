@@ -84,13 +84,13 @@ var (
 	})
 
 	// jobsLeftOut counts the Jobs the Job informer left out of the cache
-	// because their success is stored: each listed Job and each watch
-	// event left out counts once.
+	// because their success is stored: each time a list, or a watch's
+	// Added event, brings one.
 	jobsLeftOut = metrics.NewCounter(&metrics.CounterOpts{
 		Namespace:      metricsNamespace,
 		Subsystem:      metricsSubsystem,
 		Name:           "jobs_left_out_total",
-		Help:           "Jobs listed, and Job watch events, that the execution controller left out of its Job cache because the Job's success is in its Execution's stored status (spec.jobCleanup Never).",
+		Help:           "Jobs listed, or added by a watch, that the execution controller left out of its Job cache because the Job's success is in its Execution's stored status (spec.jobCleanup Never).",
 		StabilityLevel: metrics.ALPHA,
 	})
 

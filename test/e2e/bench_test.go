@@ -236,7 +236,7 @@ func ctlDeleteNamespaceAndWait(b *testing.B, kube kubernetes.Interface, f *frame
 }
 
 // ctlServerMetrics reads the execution-apiserver's /metrics.
-func ctlServerMetrics(b *testing.B, s *framework.Stack) string {
+func ctlServerMetrics(b testing.TB, s *framework.Stack) string {
 	b.Helper()
 	text, err := s.ExecutionServerMetrics()
 	if err != nil {

@@ -162,12 +162,14 @@ func TestJobCleanup(t *testing.T) {
 // cachedJobs is the number of Jobs the controller keeps in its cache
 // (kubegene_controller_cached_jobs).
 func cachedJobs(t testing.TB, f *framework.Framework) float64 {
+	return ctlMetric(t, f, "kubegene_controller_cached_jobs")
+}
+
+// ctlMetric is the sum of the series of metric name on the
+// execution-apiserver's /metrics.
+func ctlMetric(t testing.TB, f *framework.Framework, name string) float64 {
 	t.Helper()
-	metrics, err := f.Stack.ExecutionServerMetrics()
-	if err != nil {
-		t.Fatalf("reading the execution-apiserver's /metrics: %v", err)
-	}
-	return framework.SumSeries(metrics, "kubegene_controller_cached_jobs", nil)
+	return framework.SumSeries(ctlServerMetrics(t, f.Stack), name, nil)
 }
 
 // TestFinishedJobsLeaveTheControllerCache: under `jobCleanup: Never` (the
@@ -232,11 +234,7 @@ func TestFinishedJobsLeaveTheControllerCache(t *testing.T) {
 	cachedAfter("after a restart", 2)
 	// The new controller's informer left out, as it listed them, at
 	// least this namespace's stored successes: the 40 and the probe's.
-	metrics, err := f.Stack.ExecutionServerMetrics()
-	if err != nil {
-		t.Fatalf("reading the execution-apiserver's /metrics: %v", err)
-	}
-	if n := framework.SumSeries(metrics, "kubegene_controller_jobs_left_out_total", nil); n < jobs+1 {
+	if n := ctlMetric(t, f, "kubegene_controller_jobs_left_out_total"); n < jobs+1 {
 		t.Errorf("kubegene_controller_jobs_left_out_total %v after the restart, want at least %d: stored successes entered the cache", n, jobs+1)
 	}
 }

@@ -691,32 +691,26 @@ type scaleRestart struct {
 func scaleRestartExecServer(b *testing.B, f *framework.Framework, p scaleParams) *scaleRestart {
 	start := time.Now()
 	f.Stack.Restart(b, "execution-apiserver")
-	leftOut := func() (float64, string, error) {
-		m, err := f.Stack.ExecutionServerMetrics()
-		return framework.SumSeries(m, "kubegene_controller_jobs_left_out_total", nil), m, err
-	}
+	const leftOut = "kubegene_controller_jobs_left_out_total"
 	framework.WaitFor(b, 10*time.Minute, 250*time.Millisecond, "the restarted controller to leave out the Execution's finished Jobs", func() (bool, string) {
-		n, _, err := leftOut()
+		m, err := f.Stack.ExecutionServerMetrics()
 		if err != nil {
 			return false, err.Error()
 		}
+		n := framework.SumSeries(m, leftOut, nil)
 		return n >= float64(p.jobs+1), fmt.Sprintf("%v left out", n)
 	})
 	r := &scaleRestart{synced: time.Since(start)}
 	time.Sleep(10 * time.Second) // the syncs that follow
-	n, m, err := leftOut()
-	if err != nil {
-		b.Fatalf("reading the execution-apiserver's /metrics: %v", err)
-	}
-	r.leftOut, r.cached = n, framework.SumSeries(m, "kubegene_controller_cached_jobs", nil)
+	m := ctlServerMetrics(b, f.Stack)
+	r.leftOut, r.cached = framework.SumSeries(m, leftOut, nil), framework.SumSeries(m, "kubegene_controller_cached_jobs", nil)
 	pid, err := scaleComponentPID(f.Stack, "execution-apiserver")
 	if err != nil {
 		b.Fatal(err)
 	}
-	var errPeak, errRSS error
+	var errPeak, errRSS, errCPU error
 	r.peakRSS, errPeak = scaleProcMemory(pid, "VmHWM")
 	r.rss, errRSS = scaleProcRSS(pid)
-	var errCPU error
 	r.cpu, _, errCPU = scaleProcTimes(strconv.Itoa(pid))
 	if err := errors.Join(errPeak, errRSS, errCPU); err != nil {
 		b.Fatalf("execution-apiserver after its restart: %v", err)
