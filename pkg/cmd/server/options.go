@@ -187,7 +187,8 @@ func (o *Options) RunWithReady(ctx context.Context, ready func(loopback *rest.Co
 		})
 	}
 	if o.Controller != nil {
-		o.Controller.addControllerHooks(server.GenericAPIServer, cfg.GenericConfig.ClientConfig)
+		traced := o.RecommendedOptions.Traces != nil && o.RecommendedOptions.Traces.ConfigFile != ""
+		o.Controller.addControllerHooks(server.GenericAPIServer, controllerClusterConfig(cfg.GenericConfig.ClientConfig, traced))
 	}
 	if ready != nil {
 		server.GenericAPIServer.AddPostStartHookOrDie("execution-apiserver-ready", func(hookCtx genericapiserver.PostStartHookContext) error {

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	oteltrace "go.opentelemetry.io/otel/trace"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/component-base/tracing"
+)
+
+// genericServerClusterConfig is the cluster client configuration as the
+// generic server builds it without a tracing configuration: a no-op tracer
+// provider, wrapped all the same.
+func genericServerClusterConfig(host string) *rest.Config {
+	cfg := &rest.Config{Host: host, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+	cfg.Wrap(tracing.WrapperFor(tracing.NewNoopTracerProvider()))
+	return cfg
+}
+
+// jobCreatedServer answers every request as kube-apiserver answers a Job
+// creation, and remembers the traceparent header of each.
+func jobCreatedServer(t testing.TB) (*httptest.Server, func() []string) {
+	var mu sync.Mutex
+	var parents []string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		parents = append(parents, r.Header.Get("traceparent"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"kind":"Job","apiVersion":"batch/v1","metadata":{"name":"exec.a.0","namespace":"ns","uid":"u"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), parents...)
+	}
+}
+
+// Without a tracing configuration the controller's requests to the cluster
+// skip the generic server's OpenTelemetry wrapper; with one they keep it and
+// carry the trace of their context. The wrapper is seen at work through the
+// trace context it propagates even with a no-op tracer.
+func TestControllerClusterClientIsInstrumentedOnlyWhenTracing(t *testing.T) {
+	srv, parents := jobCreatedServer(t)
+	given := genericServerClusterConfig(srv.URL)
+	sc := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
+		TraceID:    oteltrace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+		SpanID:     oteltrace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+		TraceFlags: oteltrace.FlagsSampled,
+	})
+	ctx := oteltrace.ContextWithRemoteSpanContext(context.Background(), sc)
+	for _, traced := range []bool{false, true} {
+		clients, err := newControllerClients(NewControllerOptions(), &rest.Config{Host: "https://127.0.0.1:2"}, controllerClusterConfig(given, traced))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := clients.kube.BatchV1().Jobs("ns").Create(ctx, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "exec.a.0"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("traced=%v: creating a Job: %v", traced, err)
+		}
+	}
+	got := parents()
+	if len(got) != 2 {
+		t.Fatalf("server saw %d requests, want 2", len(got))
+	}
+	if got[0] != "" {
+		t.Errorf("without tracing the request carried traceparent %q: the wrapper is still there", got[0])
+	}
+	if want := "00-" + sc.TraceID().String() + "-"; len(got[1]) < len(want) || got[1][:len(want)] != want {
+		t.Errorf("with tracing the request carried traceparent %q, want the context's trace %s", got[1], sc.TraceID())
+	}
+	if given.WrapTransport == nil {
+		t.Error("the generic server's own configuration lost its wrapper")
+	}
+}
+
+// BenchmarkControllerJobCreate is one Job creation as the controller makes
+// it, through the generic server's instrumented client and through the
+// controller's own, against an in-process server that answers at once: the
+// server's share of each round trip is the same in both.
+func BenchmarkControllerJobCreate(b *testing.B) {
+	srv, _ := jobCreatedServer(b)
+	for _, bc := range []struct {
+		name   string
+		traced bool
+	}{{"instrumented", true}, {"controller", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			o := NewControllerOptions()
+			o.KubeAPIQPS, o.KubeAPIBurst = 1e6, 1e6 // the client's CPU, not its rate limit
+			clients, err := newControllerClients(o, &rest.Config{Host: "https://127.0.0.1:2"}, controllerClusterConfig(genericServerClusterConfig(srv.URL), bc.traced))
+			if err != nil {
+				b.Fatal(err)
+			}
+			jobs := clients.kube.BatchV1().Jobs("ns")
+			job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "exec.a.0"}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := jobs.Create(ctx, job, metav1.CreateOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
