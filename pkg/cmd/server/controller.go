@@ -140,7 +140,8 @@ func (o *ControllerOptions) Validate() []error {
 // leaves the wrapper out. With no tracer the wrapper still builds the
 // attributes of its request metrics, which nothing records, on every
 // request (every Job the controller creates, every read of its watch of all
-// Jobs): 5 % of the controller's CPU samples in a 10,000-job run. Nothing
+// Jobs): 5 % of the execution-apiserver's CPU samples in a 10,000-job run.
+// Nothing
 // else wraps that client: it is loaded from a kubeconfig or the pod's
 // service account.
 func controllerClusterConfig(cluster *rest.Config, traced bool) *rest.Config {

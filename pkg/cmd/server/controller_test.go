@@ -3,10 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -151,17 +148,7 @@ func TestControllerClientsHaveTheirOwnRateLimiters(t *testing.T) {
 // would compress its watch of every Job event by event, costing CPU on both
 // sides of a connection that does not need it.
 func TestControllerClientsDoNotAskForCompression(t *testing.T) {
-	var mu sync.Mutex
-	var encodings []string
-	// TLS, as kube-apiserver: client-go's transport for plain HTTP is
-	// net/http's default one, which asks for gzip whatever the config says.
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		encodings = append(encodings, r.Header.Get("Accept-Encoding"))
-		mu.Unlock()
-		http.Error(w, "not here", http.StatusNotFound)
-	}))
-	defer srv.Close()
+	srv, seen := headerRecordingServer(t, "Accept-Encoding")
 	cfg := &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
 	clients, err := newControllerClients(NewControllerOptions(), cfg, cfg)
 	if err != nil {
@@ -171,8 +158,7 @@ func TestControllerClientsDoNotAskForCompression(t *testing.T) {
 	_, _ = clients.kube.BatchV1().Jobs("ns").Get(ctx, "job", metav1.GetOptions{})
 	_, _ = clients.events.CoreV1().Events("ns").Get(ctx, "event", metav1.GetOptions{})
 	_, _ = clients.leaderElection.CoordinationV1().Leases("ns").Get(ctx, "lease", metav1.GetOptions{})
-	mu.Lock()
-	defer mu.Unlock()
+	encodings := seen()
 	if len(encodings) != 3 {
 		t.Fatalf("server saw %d requests, want 3", len(encodings))
 	}

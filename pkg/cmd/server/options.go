@@ -101,6 +101,13 @@ func (o *Options) usesEmbeddedEtcd() bool {
 	return len(o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList) == 0
 }
 
+// controllerClusterConfig is the generic server's client of the cluster as
+// the controller uses it: traced only when --tracing-config-file is set.
+func (o *Options) controllerClusterConfig(cluster *rest.Config) *rest.Config {
+	traced := o.RecommendedOptions.Traces != nil && o.RecommendedOptions.Traces.ConfigFile != ""
+	return controllerClusterConfig(cluster, traced)
+}
+
 // Validate checks the options. The etcd servers are checked once known: the
 // embedded etcd's address is only known after it starts.
 func (o *Options) Validate() error {
@@ -187,8 +194,7 @@ func (o *Options) RunWithReady(ctx context.Context, ready func(loopback *rest.Co
 		})
 	}
 	if o.Controller != nil {
-		traced := o.RecommendedOptions.Traces != nil && o.RecommendedOptions.Traces.ConfigFile != ""
-		o.Controller.addControllerHooks(server.GenericAPIServer, controllerClusterConfig(cfg.GenericConfig.ClientConfig, traced))
+		o.Controller.addControllerHooks(server.GenericAPIServer, o.controllerClusterConfig(cfg.GenericConfig.ClientConfig))
 	}
 	if ready != nil {
 		server.GenericAPIServer.AddPostStartHookOrDie("execution-apiserver-ready", func(hookCtx genericapiserver.PostStartHookContext) error {

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 
+	"github.com/spf13/pflag"
 	oteltrace "go.opentelemetry.io/otel/trace"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,14 +25,16 @@ func genericServerClusterConfig(host string) *rest.Config {
 	return cfg
 }
 
-// jobCreatedServer answers every request as kube-apiserver answers a Job
-// creation, and remembers the traceparent header of each.
-func jobCreatedServer(t testing.TB) (*httptest.Server, func() []string) {
+// headerRecordingServer answers every request as kube-apiserver answers a
+// Job creation, over TLS as kube-apiserver (client-go's transport for plain
+// HTTP is net/http's default one, which ignores parts of the config), and
+// remembers the given header of each request.
+func headerRecordingServer(t testing.TB, header string) (*httptest.Server, func() []string) {
 	var mu sync.Mutex
-	var parents []string
+	var seen []string
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		parents = append(parents, r.Header.Get("traceparent"))
+		seen = append(seen, r.Header.Get(header))
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
@@ -40,7 +44,7 @@ func jobCreatedServer(t testing.TB) (*httptest.Server, func() []string) {
 	return srv, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]string(nil), parents...)
+		return append([]string(nil), seen...)
 	}
 }
 
@@ -49,7 +53,7 @@ func jobCreatedServer(t testing.TB) (*httptest.Server, func() []string) {
 // carry the trace of their context. The wrapper is seen at work through the
 // trace context it propagates even with a no-op tracer.
 func TestControllerClusterClientIsInstrumentedOnlyWhenTracing(t *testing.T) {
-	srv, parents := jobCreatedServer(t)
+	srv, parents := headerRecordingServer(t, "traceparent")
 	given := genericServerClusterConfig(srv.URL)
 	sc := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
 		TraceID:    oteltrace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
@@ -81,12 +85,38 @@ func TestControllerClusterClientIsInstrumentedOnlyWhenTracing(t *testing.T) {
 	}
 }
 
+// The server's --tracing-config-file decides whether the controller's
+// client of the cluster keeps the generic server's wrapper.
+func TestControllerClusterConfigFollowsTheTracingFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wrapped bool
+	}{
+		{nil, false},
+		{[]string{"--tracing-config-file=/etc/kubegene/tracing.yaml"}, true},
+	} {
+		o := NewOptions(io.Discard, io.Discard)
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+		o.AddFlags(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		got := o.controllerClusterConfig(genericServerClusterConfig("https://127.0.0.1:1"))
+		if wrapped := got.WrapTransport != nil; wrapped != tc.wrapped {
+			t.Errorf("%q: the controller's client is wrapped: %v, want %v", tc.args, wrapped, tc.wrapped)
+		}
+	}
+	if NewOptions(io.Discard, io.Discard).controllerClusterConfig(nil) != nil {
+		t.Error("no cluster configuration became one")
+	}
+}
+
 // BenchmarkControllerJobCreate is one Job creation as the controller makes
 // it, through the generic server's instrumented client and through the
 // controller's own, against an in-process server that answers at once: the
 // server's share of each round trip is the same in both.
 func BenchmarkControllerJobCreate(b *testing.B) {
-	srv, _ := jobCreatedServer(b)
+	srv, _ := headerRecordingServer(b, "traceparent")
 	for _, bc := range []struct {
 		name   string
 		traced bool
