@@ -133,26 +133,6 @@ func (o *ControllerOptions) Validate() []error {
 	return errs
 }
 
-// controllerClusterConfig is the generic server's client of the cluster
-// (--kubeconfig, or in-cluster), as the controller uses it. The generic
-// server wraps that client in OpenTelemetry's HTTP instrumentation whether or
-// not tracing is configured; unless it is (traced), the controller's copy
-// leaves the wrapper out. With no tracer the wrapper still builds the
-// attributes of its request metrics, which nothing records, on every
-// request (every Job the controller creates, every read of its watch of all
-// Jobs): 5 % of the execution-apiserver's CPU samples in a 10,000-job run.
-// Nothing
-// else wraps that client: it is loaded from a kubeconfig or the pod's
-// service account.
-func controllerClusterConfig(cluster *rest.Config, traced bool) *rest.Config {
-	if cluster == nil || traced {
-		return cluster
-	}
-	cfg := rest.CopyConfig(cluster)
-	cfg.WrapTransport = nil
-	return cfg
-}
-
 // controllerRunner starts the controller once the server serves (it needs
 // the loopback client) and stops it before the server stops serving, so a
 // leader releases its Lease while it still can.

@@ -25,6 +25,16 @@ func genericServerClusterConfig(host string) *rest.Config {
 	return cfg
 }
 
+// optionsTracing are the server's default options, with a tracing
+// configuration if traced.
+func optionsTracing(traced bool) *Options {
+	o := NewOptions(io.Discard, io.Discard)
+	if traced {
+		o.RecommendedOptions.Traces.ConfigFile = "/etc/kubegene/tracing.yaml"
+	}
+	return o
+}
+
 // headerRecordingServer answers every request as kube-apiserver answers a
 // Job creation, over TLS as kube-apiserver (client-go's transport for plain
 // HTTP is net/http's default one, which ignores parts of the config), and
@@ -62,7 +72,7 @@ func TestControllerClusterClientIsInstrumentedOnlyWhenTracing(t *testing.T) {
 	})
 	ctx := oteltrace.ContextWithRemoteSpanContext(context.Background(), sc)
 	for _, traced := range []bool{false, true} {
-		clients, err := newControllerClients(NewControllerOptions(), &rest.Config{Host: "https://127.0.0.1:2"}, controllerClusterConfig(given, traced))
+		clients, err := newControllerClients(NewControllerOptions(), &rest.Config{Host: "https://127.0.0.1:2"}, optionsTracing(traced).controllerClusterConfig(given))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +134,7 @@ func BenchmarkControllerJobCreate(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			o := NewControllerOptions()
 			o.KubeAPIQPS, o.KubeAPIBurst = 1e6, 1e6 // the client's CPU, not its rate limit
-			clients, err := newControllerClients(o, &rest.Config{Host: "https://127.0.0.1:2"}, controllerClusterConfig(genericServerClusterConfig(srv.URL), bc.traced))
+			clients, err := newControllerClients(o, &rest.Config{Host: "https://127.0.0.1:2"}, optionsTracing(bc.traced).controllerClusterConfig(genericServerClusterConfig(srv.URL)))
 			if err != nil {
 				b.Fatal(err)
 			}
