@@ -46,7 +46,10 @@ package e2e
 // execution-apiserver is restarted over its N+1 finished Jobs: the time
 // until its controller left them all out of its cache, its peak RSS since
 // the restart (VmHWM) less the idle RSS of before the run, and the Jobs
-// it caches then).
+// it caches then), KUBEGENE_SCALE_CLUSTER_CPUS (e.g. 1.75: the cluster's
+// processes run in a cgroup limited to that much CPU, the feeders outside
+// it, so that what a feeder costs does not take the cluster's CPU; see
+// scale_cgroup_test.go).
 //
 // Measured per variant, all from the same Job informer in the test process:
 // wall time (first create → last Job's completion seen), time to the first
@@ -71,7 +74,6 @@ package e2e
 // does not succeed, or a variant past its timeout fails the benchmark.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,6 +83,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,6 +132,9 @@ type scaleParams struct {
 	// restart: once the Execution succeeded, the execution-apiserver is
 	// restarted over its N+1 finished Jobs, and what that costs measured.
 	restart bool
+	// clusterCPUs, when not 0, confines the cluster's processes to that
+	// much CPU time per second (scale_cgroup_test.go).
+	clusterCPUs float64
 }
 
 // scaleVariant is one of the three ways the benchmark runs the N jobs.
@@ -179,6 +185,13 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 	p.first = min(scaleEnvInt(b, "KUBEGENE_SCALE_FIRST", 1000, 1), p.jobs/2)
 	p.keepNamespaces = os.Getenv("KUBEGENE_SCALE_KEEP_NAMESPACES") == "1"
 	p.restart = os.Getenv("KUBEGENE_SCALE_RESTART") == "1"
+	if v := os.Getenv("KUBEGENE_SCALE_CLUSTER_CPUS"); v != "" {
+		cpus, err := strconv.ParseFloat(v, 64)
+		if err != nil || cpus < 0.1 || cpus >= float64(runtime.NumCPU()) {
+			b.Fatalf("KUBEGENE_SCALE_CLUSTER_CPUS=%q: want CPUs for the cluster, at least 0.1 and fewer than this machine's %d, so that the feeders have some of their own", v, runtime.NumCPU())
+		}
+		p.clusterCPUs = cpus
+	}
 	variants := "exec,all,window"
 	if v := os.Getenv("KUBEGENE_SCALE_VARIANTS"); v != "" {
 		variants = v
@@ -397,6 +410,9 @@ type scaleProbes struct {
 	etcdKey  string
 	kubePID  int
 	pidError error
+	// cluster is the cgroup the cluster's processes run in, with
+	// KUBEGENE_SCALE_CLUSTER_CPUS; nil without.
+	cluster *framework.CPUCgroup
 }
 
 func scaleNewProbes(b *testing.B, s *framework.Stack, kube kubernetes.Interface) *scaleProbes {
@@ -452,7 +468,7 @@ func (p *scaleProbes) execServer() (rss, cpu, started float64, err error) {
 	if rss, err = scaleProcRSS(pid); err != nil {
 		return 0, 0, 0, err
 	}
-	cpu, started, err = scaleProcTimes(strconv.Itoa(pid))
+	cpu, started, err = framework.ProcTimes(strconv.Itoa(pid))
 	return rss, cpu, started, err
 }
 
@@ -486,45 +502,6 @@ func scaleProcMemory(pid int, field string) (float64, error) {
 	}
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
-
-// scaleProcTimes are process pid's CPU seconds (user + system) and start
-// time in Unix seconds, from /proc/PID/stat; pid may be "self".
-func scaleProcTimes(pid string) (cpu, started float64, err error) {
-	raw, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	// The command name, field 2, is in parentheses and may hold spaces
-	// and parentheses: the fields start after the last ')'.
-	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:])) // f[0] is field 3, state
-	if len(f) < 20 {
-		return 0, 0, fmt.Errorf("/proc/%s/stat: %d fields after the command name", pid, len(f))
-	}
-	utime, err1 := strconv.ParseFloat(f[11], 64)      // field 14
-	stime, err2 := strconv.ParseFloat(f[12], 64)      // field 15
-	startTicks, err3 := strconv.ParseFloat(f[19], 64) // field 22, since boot
-	boot, err4 := scaleBootTime()
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return 0, 0, fmt.Errorf("/proc/%s/stat: %w", pid, err)
-	}
-	return (utime + stime) / scaleClockTicks, boot + startTicks/scaleClockTicks, nil
-}
-
-// scaleBootTime is the machine's boot time in Unix seconds (btime of
-// /proc/stat), read once: a start time computed from it must not move
-// unless the process restarted.
-var scaleBootTime = sync.OnceValues(func() (float64, error) {
-	raw, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "btime "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
-	}
-	return 0, errors.New("no btime in /proc/stat")
-})
 
 // stored is the size of the Execution ns/name as etcd holds it, and its
 // stored phase and message.
@@ -711,7 +688,7 @@ func scaleRestartExecServer(b *testing.B, f *framework.Framework, p scaleParams)
 	var errPeak, errRSS, errCPU error
 	r.peakRSS, errPeak = scaleProcMemory(pid, "VmHWM")
 	r.rss, errRSS = scaleProcRSS(pid)
-	r.cpu, _, errCPU = scaleProcTimes(strconv.Itoa(pid))
+	r.cpu, _, errCPU = framework.ProcTimes(strconv.Itoa(pid))
 	if err := errors.Join(errPeak, errRSS, errCPU); err != nil {
 		b.Fatalf("execution-apiserver after its restart: %v", err)
 	}
@@ -863,7 +840,7 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	r.idleExecRSS = probes.idleExecRSS(b)
 
 	e := p.execution()
-	cpu0 := scaleReadCPU(f.Stack)
+	cpu0 := scaleReadCPU(f.Stack, probes.cluster)
 	start := time.Now()
 	if _, err := client.Create(ctx, e, metav1.CreateOptions{}); err != nil {
 		b.Fatalf("creating the execution: %v", err)
@@ -896,7 +873,7 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 		return ph == v1alpha1.PhaseSucceeded, string(ph) + " " + msg
 	})
 	r.succeeded = time.Since(start)
-	r.cpu = scaleReadCPU(f.Stack).since(cpu0)
+	r.cpu = scaleReadCPU(f.Stack, probes.cluster).since(cpu0)
 	sampler.stop()
 	r.cachedJobs = framework.SumSeries(ctlServerMetrics(b, f.Stack), "kubegene_controller_cached_jobs", nil)
 	r.hasCachedJobs = true
@@ -1067,7 +1044,7 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	created := make(chan error, 1)
-	cpu0 := scaleReadCPU(f.Stack)
+	cpu0 := scaleReadCPU(f.Stack, probes.cluster)
 	start := time.Now()
 	sampler := probes.sample("")
 	defer sampler.stop()
@@ -1103,7 +1080,7 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 		b.Fatalf("creating the merge job: %v", err)
 	}
 	tr.waitCompleted(b, r.name, p.jobs+1, start, start.Add(p.timeout), nil)
-	r.cpu = scaleReadCPU(f.Stack).since(cpu0)
+	r.cpu = scaleReadCPU(f.Stack, probes.cluster).since(cpu0)
 	sampler.stop()
 	r.finish(p, tr, sampler, start)
 	if r.execRestarted {
@@ -1119,6 +1096,10 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 	kube, exe := ctlBenchClients(b, f.Stack)
 	feed := scaleFeedingClient(b, f.Stack)
 	probes := scaleNewProbes(b, f.Stack, kube)
+	scaleReleaseCluster(b, p.clusterCPUs > 0)
+	if p.clusterCPUs > 0 {
+		probes.cluster = scaleConfineCluster(b, f.Stack, p.clusterCPUs)
+	}
 	b.Logf("%d align jobs (commandsIter %d samples × %d chunks) + 1 merge job per variant; window %d; %d creating goroutines; client QPS 100 burst 200, protobuf, uncompressed; timeout %s per variant",
 		p.jobs, len(p.samples), len(p.chunks), p.window, p.clients, p.timeout)
 
@@ -1352,6 +1333,25 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 	row("CPU (s): stack / this test / other", func(r scaleResult) string {
 		return fmt.Sprintf("%.1f / %.1f / %.1f", r.cpu.stack, r.cpu.self, r.cpu.other())
 	})
+	row("CPU (s): "+strings.Join(framework.Components, " / "), func(r scaleResult) string {
+		if len(r.cpu.byComponent) == 0 {
+			return "–"
+		}
+		var parts []string
+		for _, v := range r.cpu.byComponent {
+			if math.IsNaN(v) {
+				parts = append(parts, "–")
+			} else {
+				parts = append(parts, fmt.Sprintf("%.1f", v))
+			}
+		}
+		return strings.Join(parts, " / ")
+	})
+	if p.clusterCPUs > 0 {
+		row(fmt.Sprintf("cluster, confined to %.2f CPUs: CPU / throttled (s)", p.clusterCPUs), func(r scaleResult) string {
+			return fmt.Sprintf("%.1f / %.1f", r.cpu.cluster, r.cpu.throttled)
+		})
+	}
 	row("samples (failed)", func(r scaleResult) string { return fmt.Sprintf("%d (%d)", r.samples, r.sampleErrs) })
 	row("namespace deletion (s)", func(r scaleResult) string {
 		switch {
@@ -1426,17 +1426,19 @@ func scaleVerdicts(sb *strings.Builder, p scaleParams, cmp scaleComparison) {
 // scaleCPU is CPU time over a variant, in seconds: the machine's (busy
 // time of /proc/stat), the stack's processes' and this test process' (from
 // /proc/PID/stat); what is left is someone else's, which skews the run.
+// cluster is the stack's without the execution-apiserver, and throttled
+// the time its quota held it back, if it has one (summed over the CPUs).
 type scaleCPU struct {
 	machine, stack, self float64
-	err                  error
+	cluster, throttled   float64
+	// byComponent is the stack's, by framework.Components' index.
+	byComponent []float64
+	err         error
 }
 
 func (c scaleCPU) other() float64 { return c.machine - c.stack - c.self }
 
-// scaleClockTicks is USER_HZ, the unit of /proc's CPU times (100 on Linux).
-const scaleClockTicks = 100
-
-func scaleReadCPU(s *framework.Stack) scaleCPU {
+func scaleReadCPU(s *framework.Stack, cluster *framework.CPUCgroup) scaleCPU {
 	var c scaleCPU
 	raw, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -1449,16 +1451,18 @@ func scaleReadCPU(s *framework.Stack) scaleCPU {
 			continue
 		}
 		v, _ := strconv.ParseFloat(f, 64)
-		c.machine += v / scaleClockTicks
+		c.machine += v / framework.ClockTicks
 	}
 	procCPU := func(pid string) float64 {
-		cpu, _, err := scaleProcTimes(pid)
+		cpu, _, err := framework.ProcTimes(pid)
 		if err != nil && c.err == nil {
 			c.err = err
 		}
 		return cpu
 	}
-	for _, component := range framework.Components {
+	c.byComponent = make([]float64, len(framework.Components))
+	for i, component := range framework.Components {
+		c.byComponent[i] = math.NaN() // until read
 		pid, err := scaleComponentPID(s, component)
 		if err != nil {
 			if c.err == nil {
@@ -1466,12 +1470,35 @@ func scaleReadCPU(s *framework.Stack) scaleCPU {
 			}
 			continue
 		}
-		c.stack += procCPU(strconv.Itoa(pid))
+		cpu := procCPU(strconv.Itoa(pid))
+		c.byComponent[i] = cpu
+		c.stack += cpu
+		if component != "execution-apiserver" {
+			c.cluster += cpu
+		}
 	}
 	c.self = procCPU("self")
+	if cluster != nil {
+		throttled, err := cluster.Throttled()
+		if err != nil && c.err == nil {
+			c.err = err
+		}
+		c.throttled = throttled.Seconds()
+	}
 	return c
 }
 
 func (c scaleCPU) since(before scaleCPU) scaleCPU {
-	return scaleCPU{machine: c.machine - before.machine, stack: c.stack - before.stack, self: c.self - before.self, err: errors.Join(before.err, c.err)}
+	d := scaleCPU{
+		machine: c.machine - before.machine, stack: c.stack - before.stack, self: c.self - before.self,
+		cluster: c.cluster - before.cluster, throttled: c.throttled - before.throttled,
+		err: errors.Join(before.err, c.err),
+	}
+	if len(c.byComponent) == len(before.byComponent) {
+		d.byComponent = slices.Clone(c.byComponent)
+		for i := range d.byComponent {
+			d.byComponent[i] -= before.byComponent[i] // NaN where either read failed
+		}
+	}
+	return d
 }

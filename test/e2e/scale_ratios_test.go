@@ -60,34 +60,9 @@ func TestScaleRatiosCompareMeansOfRepeatedRuns(t *testing.T) {
 	}
 }
 
-// TestScaleProcTimesReadsThisProcess checks the /proc reading that the
-// scale benchmark samples the execution-apiserver with, on this process:
-// its start time is before now and after the machine's boot, its CPU time
-// grows with work, and its RSS is read.
-func TestScaleProcTimesReadsThisProcess(t *testing.T) {
-	cpu0, started, err := scaleProcTimes("self")
-	if err != nil {
-		t.Fatal(err)
-	}
-	boot, err := scaleBootTime()
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := float64(time.Now().Unix())
-	if started < boot || started > now+1 {
-		t.Errorf("started %.0f: not between boot %.0f and now %.0f", started, boot, now)
-	}
-	sum := 0
-	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
-		sum++
-	}
-	cpu1, started1, err := scaleProcTimes("self")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cpu1 <= cpu0 || started1 != started {
-		t.Errorf("after %d spins: CPU %.2f → %.2f s, start %.0f → %.0f; want more CPU, the same start", sum, cpu0, cpu1, started, started1)
-	}
+// TestScaleProcRSSReadsThisProcess checks the /proc reading that the scale
+// benchmark samples RSS with, on this process.
+func TestScaleProcRSSReadsThisProcess(t *testing.T) {
 	if rss, err := scaleProcRSS(os.Getpid()); err != nil || rss < 1<<20 {
 		t.Errorf("RSS %.0f bytes, %v; want at least 1 MiB", rss, err)
 	}
