@@ -1349,7 +1349,7 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 	})
 	if p.clusterCPUs > 0 {
 		row(fmt.Sprintf("cluster, confined to %.2f CPUs: CPU / throttled (s)", p.clusterCPUs), func(r scaleResult) string {
-			return fmt.Sprintf("%.1f / %.1f", r.cpu.cluster, r.cpu.throttled)
+			return fmt.Sprintf("%.1f / %.1f", r.cpu.cluster(), r.cpu.throttled)
 		})
 	}
 	row("samples (failed)", func(r scaleResult) string { return fmt.Sprintf("%d (%d)", r.samples, r.sampleErrs) })
@@ -1426,17 +1426,26 @@ func scaleVerdicts(sb *strings.Builder, p scaleParams, cmp scaleComparison) {
 // scaleCPU is CPU time over a variant, in seconds: the machine's (busy
 // time of /proc/stat), the stack's processes' and this test process' (from
 // /proc/PID/stat); what is left is someone else's, which skews the run.
-// cluster is the stack's without the execution-apiserver, and throttled
-// the time its quota held it back, if it has one (summed over the CPUs).
+// throttled is the time the cluster's quota held it back, if it has one
+// (summed over the CPUs).
 type scaleCPU struct {
-	machine, stack, self float64
-	cluster, throttled   float64
+	machine, stack, self, throttled float64
 	// byComponent is the stack's, by framework.Components' index.
 	byComponent []float64
 	err         error
 }
 
 func (c scaleCPU) other() float64 { return c.machine - c.stack - c.self }
+
+// cluster is the stack's CPU but the execution-apiserver's: the
+// framework.ClusterComponents', which come first in framework.Components.
+func (c scaleCPU) cluster() float64 {
+	sum := 0.0
+	for _, v := range c.byComponent[:min(len(c.byComponent), len(framework.ClusterComponents))] {
+		sum += v
+	}
+	return sum
+}
 
 func scaleReadCPU(s *framework.Stack, cluster *framework.CPUCgroup) scaleCPU {
 	var c scaleCPU
@@ -1473,9 +1482,6 @@ func scaleReadCPU(s *framework.Stack, cluster *framework.CPUCgroup) scaleCPU {
 		cpu := procCPU(strconv.Itoa(pid))
 		c.byComponent[i] = cpu
 		c.stack += cpu
-		if component != "execution-apiserver" {
-			c.cluster += cpu
-		}
 	}
 	c.self = procCPU("self")
 	if cluster != nil {
@@ -1491,8 +1497,8 @@ func scaleReadCPU(s *framework.Stack, cluster *framework.CPUCgroup) scaleCPU {
 func (c scaleCPU) since(before scaleCPU) scaleCPU {
 	d := scaleCPU{
 		machine: c.machine - before.machine, stack: c.stack - before.stack, self: c.self - before.self,
-		cluster: c.cluster - before.cluster, throttled: c.throttled - before.throttled,
-		err: errors.Join(before.err, c.err),
+		throttled: c.throttled - before.throttled,
+		err:       errors.Join(before.err, c.err),
 	}
 	if len(c.byComponent) == len(before.byComponent) {
 		d.byComponent = slices.Clone(c.byComponent)

@@ -43,10 +43,7 @@ func scaleConfineCluster(b *testing.B, s *framework.Stack, cpus float64) *framew
 		}
 	})
 	var confined []string
-	for _, component := range framework.Components {
-		if component == "execution-apiserver" {
-			continue
-		}
+	for _, component := range framework.ClusterComponents {
 		pid, err := scaleComponentPID(s, component)
 		if err != nil {
 			b.Fatalf("KUBEGENE_SCALE_CLUSTER_CPUS: %s: %v", component, err)

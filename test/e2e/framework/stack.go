@@ -27,8 +27,13 @@ import (
 	"time"
 )
 
-// Components of the local stack in start order (hack/local-up.sh).
-var Components = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "execution-apiserver"}
+// ClusterComponents are the local stack's cluster: all of it but the
+// execution-apiserver, in start order.
+var ClusterComponents = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+
+// Components of the local stack in start order (hack/local-up.sh): the
+// cluster, then the execution-apiserver.
+var Components = append(slices.Clip(ClusterComponents), "execution-apiserver")
 
 // APIService is the registration of the execution API in the aggregator.
 const APIService = "v1alpha1.execution.kubegene.io"
