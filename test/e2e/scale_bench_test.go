@@ -11,7 +11,14 @@ package e2e
 //	        once by KUBEGENE_SCALE_CLIENTS goroutines (16) as fast as the
 //	        client and the API allow, the merge Job once all have completed;
 //	window  the same, but at most KUBEGENE_SCALE_WINDOW (300) Jobs created
-//	        and not finished: a new one is created as one completes.
+//	        and not finished: a new one is created as one completes;
+//	dressed the window, its Jobs carrying the metadata the controller puts
+//	        on its own (scaleDressJob: its labels on the Job and its pods,
+//	        the creator annotation, a controller ownerReference to an object
+//	        that exists; the keys in a group of the same length that the
+//	        controller does not watch): what the Execution's Jobs cost the
+//	        cluster apart from how they are fed. A diagnostic: no goal
+//	        compares with it.
 //
 // The plain client watches the Jobs it created with a Job informer of its
 // own (scaleFeed): the window's slots are freed, and merge is created, from
@@ -94,12 +101,14 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	batchclient "k8s.io/client-go/kubernetes/typed/batch/v1"
+	"k8s.io/utils/ptr"
 
 	"kubegene.io/kubegene/apis/execution/v1alpha1"
 	"kubegene.io/kubegene/pkg/cmd/server"
@@ -144,11 +153,12 @@ const (
 	scaleExec scaleVariant = iota
 	scaleAll
 	scaleWindow
+	scaleDressed
 )
 
 // scaleVariantKeys name the variants, by scaleVariant, in
 // KUBEGENE_SCALE_VARIANTS and in the reported metrics.
-var scaleVariantKeys = [...]string{"exec", "all", "window"}
+var scaleVariantKeys = [...]string{"exec", "all", "window", "dressed"}
 
 // name is the variant's name in the table, the window's with its size.
 func (v scaleVariant) name(window int) string {
@@ -157,6 +167,8 @@ func (v scaleVariant) name(window int) string {
 		return "Execution"
 	case scaleAll:
 		return "all at once"
+	case scaleDressed:
+		return fmt.Sprintf("window %d, dressed", window)
 	}
 	return fmt.Sprintf("window %d", window)
 }
@@ -199,7 +211,7 @@ func scaleParamsFromEnv(b *testing.B) scaleParams {
 	for _, key := range strings.Split(variants, ",") {
 		v := slices.Index(scaleVariantKeys[:], strings.TrimSpace(key))
 		if v < 0 {
-			b.Fatalf("KUBEGENE_SCALE_VARIANTS=%q: want names among exec, all, window, comma-separated (a name may repeat: window,exec,window)", variants)
+			b.Fatalf("KUBEGENE_SCALE_VARIANTS=%q: want names among exec, all, window, dressed, comma-separated (a name may repeat: window,exec,window)", variants)
 		}
 		p.variants = append(p.variants, scaleVariant(v))
 	}
@@ -697,6 +709,15 @@ func scaleRestartExecServer(b *testing.B, f *framework.Framework, p scaleParams)
 
 func (r *scaleResult) rate() float64 { return float64(r.jobs) / r.wall.Seconds() }
 
+// clusterCPUPerJob is the cluster's CPU per completed Job in seconds, NaN
+// when the components' CPU was not read.
+func (r *scaleResult) clusterCPUPerJob() float64 {
+	if len(r.cpu.byComponent) == 0 || r.jobs == 0 {
+		return math.NaN()
+	}
+	return r.cpu.cluster() / float64(r.jobs)
+}
+
 // finish fills r from the tracker and the sampler once every Job completed.
 func (r *scaleResult) finish(p scaleParams, tr *scaleTracker, s *scaleSampler, start time.Time) {
 	tr.mu.Lock()
@@ -892,6 +913,7 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	if got := job.Spec.Template.Spec.Containers[0]; got.Image != scaleImage || !slices.Equal(got.Command, []string{"sh", "-c", p.command(last)}) {
 		b.Fatalf("job %s runs %s %q; the plain variants would run %s %q", job.Name, got.Image, got.Command, scaleImage, p.command(last))
 	}
+	scaleSameDress(b, job, "align", last)
 	if r.jobs != p.jobs+1 {
 		b.Fatalf("execution: %d Jobs completed, want %d", r.jobs, p.jobs+1)
 	}
@@ -1003,16 +1025,15 @@ func scaleFeedingClient(b testing.TB, s *framework.Stack) kubernetes.Interface {
 }
 
 // scaleRunPlain creates the N align Jobs with one client, feed — all at
-// once (window 0) or keeping at most window created and unfinished — and,
-// once they have all completed, the merge Job.
-func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.Interface, probes *scaleProbes, p scaleParams, window int) scaleResult {
-	r := scaleResult{variant: scaleAll, name: scaleAll.name(0)}
-	prefix := "e2e-scale-all"
+// once (variant all) or keeping at most p.window created and unfinished
+// (window, dressed) — and, once they have all completed, the merge Job.
+func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.Interface, probes *scaleProbes, p scaleParams, v scaleVariant) scaleResult {
+	r := scaleResult{variant: v, name: v.name(p.window)}
+	prefix := "e2e-scale-" + scaleVariantKeys[v]
 	var acquire func(context.Context) error
 	var release func()
-	if window > 0 {
-		r.variant, r.name, prefix = scaleWindow, scaleWindow.name(window), "e2e-scale-window"
-		sem := make(chan struct{}, window)
+	if v != scaleAll {
+		sem := make(chan struct{}, p.window)
 		acquire = func(ctx context.Context) error {
 			select {
 			case sem <- struct{}{}:
@@ -1035,9 +1056,14 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	feeder := scaleFeed(b, feed, ns, p.jobs, release)
 	defer feeder.stop()
 	jobs := feed.BatchV1().Jobs(ns)
+	dress := func(*batchv1.Job, string, int) {}
+	if v == scaleDressed {
+		dress = scaleDresser(b, feed, ns)
+	}
 	align := make([]*batchv1.Job, p.jobs)
 	for i := range align {
 		align[i] = ctlNaiveJob(scaleJobName("align", i), scaleImage, p.command(i))
+		dress(align[i], "align", i)
 	}
 	r.idleExecRSS = probes.idleExecRSS(b)
 
@@ -1076,7 +1102,9 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	case <-time.After(time.Until(start.Add(p.timeout))):
 		b.Fatalf("%s: the feeding client's watch did not see every align Job finish within %s", r.name, p.timeout)
 	}
-	if _, err := jobs.Create(ctx, ctlNaiveJob(scaleJobName("merge", 0), scaleImage, scaleMergeCmd), metav1.CreateOptions{}); err != nil {
+	merge := ctlNaiveJob(scaleJobName("merge", 0), scaleImage, scaleMergeCmd)
+	dress(merge, "merge", 0)
+	if _, err := jobs.Create(ctx, merge, metav1.CreateOptions{}); err != nil {
 		b.Fatalf("creating the merge job: %v", err)
 	}
 	tr.waitCompleted(b, r.name, p.jobs+1, start, start.Add(p.timeout), nil)
@@ -1088,6 +1116,88 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	}
 	r.namespace = ns
 	return r
+}
+
+// scaleDresser returns a function that dresses plain Jobs in ns
+// (scaleDressJob) with the feeding client's user as creator and, as owner,
+// a ConfigMap created here: the garbage collector deletes a Job whose owner
+// does not exist, and an Execution would have the controller follow the
+// Jobs. The owner's apiVersion and kind are 28 bytes shorter than an
+// Execution's.
+func scaleDresser(b *testing.B, feed kubernetes.Interface, ns string) func(job *batchv1.Job, task string, index int) {
+	ctx := context.Background()
+	cm, err := feed.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: scaleName}}, metav1.CreateOptions{})
+	if err != nil {
+		b.Fatalf("creating the dressed Jobs' owner: %v", err)
+	}
+	review, err := feed.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		b.Fatalf("asking the API who the feeding client is: %v", err)
+	}
+	owner := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: cm.Name, UID: cm.UID}
+	return func(job *batchv1.Job, task string, index int) {
+		scaleDressJob(job, task, index, owner, review.Status.UserInfo.Username)
+	}
+}
+
+// scaleDressGroup stands for the API's group (v1alpha1.GroupName) in the
+// dressed Jobs' label and annotation keys: as long, so that the bytes are
+// the same, but other, so that the controller, which watches the Jobs that
+// carry its labels, does not watch these too.
+const scaleDressGroup = "benchmark.kubegene.io"
+
+// scaleDressKey is key with the API's group replaced by scaleDressGroup.
+func scaleDressKey(key string) string {
+	return scaleDressGroup + strings.TrimPrefix(key, v1alpha1.GroupName)
+}
+
+// scaleDressJob gives a plain Job the metadata the controller puts on the
+// Jobs of an Execution named scaleName (pkg/controller newJob), its keys
+// in scaleDressGroup: its four labels on the Job and in the pod template,
+// the creator annotation, and owner as controller, blocking its deletion.
+func scaleDressJob(job *batchv1.Job, task string, index int, owner metav1.OwnerReference, creator string) {
+	labels := map[string]string{
+		scaleDressKey(v1alpha1.LabelExecution): scaleName,
+		scaleDressKey(v1alpha1.LabelTask):      task,
+		scaleDressKey(v1alpha1.LabelIndex):     strconv.Itoa(index),
+		scaleDressKey(v1alpha1.LabelAttempt):   "1",
+	}
+	job.Labels = labels
+	job.Spec.Template.Labels = maps.Clone(labels)
+	job.Annotations = map[string]string{scaleDressKey(v1alpha1.CreatedByAnnotation): creator}
+	owner.Controller, owner.BlockOwnerDeletion = ptr.To(true), ptr.To(true)
+	job.OwnerReferences = []metav1.OwnerReference{owner}
+}
+
+// scaleSameDress fails the benchmark unless the controller's Job carries
+// what scaleDressJob gives the dressed variant's, but for the group in the
+// keys: the same labels on the Job and in its pod template (of the pod
+// template's, those in the API's group: kube-controller-manager adds its
+// own), the same annotation keys, one controller ownerReference that
+// blocks its owner's deletion.
+func scaleSameDress(b *testing.B, controllers *batchv1.Job, task string, index int) {
+	dressed := ctlNaiveJob(controllers.Name, scaleImage, "")
+	scaleDressJob(dressed, task, index, metav1.OwnerReference{}, "")
+	ours := func(m map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			if strings.HasPrefix(k, v1alpha1.GroupName+"/") {
+				out[scaleDressKey(k)] = v
+			}
+		}
+		return out
+	}
+	annotationKeys := func(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
+	owners := controllers.OwnerReferences
+	if len(ours(controllers.Labels)) != len(controllers.Labels) ||
+		!maps.Equal(ours(controllers.Labels), dressed.Labels) ||
+		!maps.Equal(ours(controllers.Spec.Template.Labels), dressed.Spec.Template.Labels) ||
+		!slices.Equal(annotationKeys(ours(controllers.Annotations)), annotationKeys(dressed.Annotations)) ||
+		len(owners) != 1 || !ptr.Deref(owners[0].Controller, false) || !ptr.Deref(owners[0].BlockOwnerDeletion, false) {
+		b.Fatalf("the controller's Job %s has labels %v, pod labels %v, annotations %v, owners %v; the dressed variant's would have, in group %s, labels %v, annotation keys %v and one controller owner: scaleDressJob must follow pkg/controller newJob",
+			controllers.Name, controllers.Labels, controllers.Spec.Template.Labels, controllers.Annotations, owners,
+			scaleDressGroup, dressed.Labels, annotationKeys(dressed.Annotations))
+	}
 }
 
 func BenchmarkScaleExecutionVsJobs(b *testing.B) {
@@ -1123,10 +1233,8 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 			switch v {
 			case scaleExec:
 				r = scaleRunExecution(b, f, kube, exe, probes, p)
-			case scaleAll:
-				r = scaleRunPlain(b, f, kube, feed, probes, p, 0)
-			case scaleWindow:
-				r = scaleRunPlain(b, f, kube, feed, probes, p, p.window)
+			default:
+				r = scaleRunPlain(b, f, kube, feed, probes, p, v)
 			}
 			rs = append(rs, r)
 			// Out before the namespace's deletion, which can fail the
@@ -1189,6 +1297,8 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 type scaleMean struct {
 	runs         int
 	wall, firstK time.Duration
+	// clusterCPUPerJob is the cluster's CPU per completed Job, in seconds.
+	clusterCPUPerJob float64
 }
 
 // scaleMeans are the mean wall and first-completions times of each variant
@@ -1200,11 +1310,13 @@ func scaleMeans(rs []scaleResult) map[scaleVariant]scaleMean {
 		m.runs++
 		m.wall += r.wall
 		m.firstK += r.firstK
+		m.clusterCPUPerJob += r.clusterCPUPerJob()
 		ms[r.variant] = m
 	}
 	for v, m := range ms {
 		m.wall /= time.Duration(m.runs)
 		m.firstK /= time.Duration(m.runs)
+		m.clusterCPUPerJob /= float64(m.runs)
 		ms[v] = m
 	}
 	return ms
@@ -1215,9 +1327,14 @@ func scaleMeans(rs []scaleResult) map[scaleVariant]scaleMean {
 type scaleComparison struct {
 	means map[scaleVariant]scaleMean
 	// wall is the Execution's wall time against the better plain variant
-	// that ran, first its first completions against the window's; NaN
-	// where the variants they need did not run.
+	// that ran (all or window), first its first completions against the
+	// window's; NaN where the variants they need did not run.
 	wall, first float64
+	// dressedWall and dressedCPU compare the Execution's wall time and
+	// cluster CPU per Job with the dressed window's: how the Execution
+	// feeds the cluster, its Jobs' metadata being the same. Diagnostics,
+	// not goals; NaN where either did not run.
+	dressedWall, dressedCPU float64
 }
 
 // runs is how many times the variants vs ran.
@@ -1234,7 +1351,7 @@ func (c scaleComparison) runs(vs ...scaleVariant) int {
 // mean stands where the Execution ran, which cancels an ageing of the stack
 // that is linear in time.
 func scaleCompare(rs []scaleResult) scaleComparison {
-	c := scaleComparison{means: scaleMeans(rs), wall: math.NaN(), first: math.NaN()}
+	c := scaleComparison{means: scaleMeans(rs), wall: math.NaN(), first: math.NaN(), dressedWall: math.NaN(), dressedCPU: math.NaN()}
 	exec, ok := c.means[scaleExec]
 	if !ok {
 		return c
@@ -1250,6 +1367,10 @@ func scaleCompare(rs []scaleResult) scaleComparison {
 	}
 	if window, ok := c.means[scaleWindow]; ok {
 		c.first = exec.firstK.Seconds() / window.firstK.Seconds()
+	}
+	if dressed, ok := c.means[scaleDressed]; ok {
+		c.dressedWall = exec.wall.Seconds() / dressed.wall.Seconds()
+		c.dressedCPU = exec.clusterCPUPerJob / dressed.clusterCPUPerJob
 	}
 	return c
 }
@@ -1352,6 +1473,7 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 			return fmt.Sprintf("%.1f / %.1f", r.cpu.cluster(), r.cpu.throttled)
 		})
 	}
+	row("cluster CPU per Job completed (ms)", func(r scaleResult) string { return fmt.Sprintf("%.1f", 1000*r.clusterCPUPerJob()) })
 	row("samples (failed)", func(r scaleResult) string { return fmt.Sprintf("%d (%d)", r.samples, r.sampleErrs) })
 	row("namespace deletion (s)", func(r scaleResult) string {
 		switch {
@@ -1415,6 +1537,9 @@ func scaleVerdicts(sb *strings.Builder, p scaleParams, cmp scaleComparison) {
 		fmt.Fprintf(sb, "exec wall / best plain wall: not measured (needs the Execution and a plain variant)\n")
 	} else {
 		fmt.Fprintf(sb, "exec wall / best plain wall%s: %s\n", of(scaleExec, scaleAll, scaleWindow), verdict(cmp.wall))
+	}
+	if !math.IsNaN(cmp.dressedWall) {
+		fmt.Fprintf(sb, "exec / dressed window%s (no goal): wall %.3f, cluster CPU per Job %.3f\n", of(scaleExec, scaleDressed), cmp.dressedWall, cmp.dressedCPU)
 	}
 	if math.IsNaN(cmp.first) {
 		fmt.Fprintf(sb, "exec / window time to %d completions: not measured (needs the Execution and the window)\n", p.first)

@@ -54,6 +54,24 @@ func TestScaleRatiosCompareMeansOfRepeatedRuns(t *testing.T) {
 	if c := scaleCompare([]scaleResult{run(scaleExec, 50, 10), run(scaleAll, 100, 20)}); !near(c.wall, 0.5) || !math.IsNaN(c.first) {
 		t.Errorf("exec,all: wall %v, first %v; want 0.5 and NaN", c.wall, c.first)
 	}
+	// The dressed window is no plain variant of the goals: it is compared
+	// on its own, by wall and by the cluster's CPU per Job.
+	withCPU := func(r scaleResult, clusterCPU float64) scaleResult {
+		r.cpu.byComponent = []float64{clusterCPU}
+		return r
+	}
+	dressed := []scaleResult{withCPU(run(scaleExec, 120, 30), 600), withCPU(run(scaleWindow, 100, 20), 400), withCPU(run(scaleDressed, 80, 10), 500)}
+	if c := scaleCompare(dressed); !near(c.wall, 1.2) || !near(c.first, 1.5) || !near(c.dressedWall, 1.5) || !near(c.dressedCPU, 1.2) {
+		t.Errorf("exec,window,dressed: wall %v, first %v, dressed wall %v, dressed CPU %v; want 1.2 (against the window, not the faster dressed), 1.5, 1.5 and 1.2",
+			c.wall, c.first, c.dressedWall, c.dressedCPU)
+	}
+	if c := scaleCompare(mixed); !math.IsNaN(c.dressedWall) || !math.IsNaN(c.dressedCPU) {
+		t.Errorf("without a dressed window: dressed wall %v, CPU %v; want NaN", c.dressedWall, c.dressedCPU)
+	}
+	if table := scaleTable(params, dressed, new(scaleCompare(dressed))); !strings.Contains(table, "exec / dressed window (no goal): wall 1.500, cluster CPU per Job 1.200") || !strings.Contains(table, "3. window 300, dressed") {
+		t.Errorf("table lacks the dressed comparison:\n%s", table)
+	}
+
 	// No Execution: no ratio.
 	if c := scaleCompare([]scaleResult{run(scaleWindow, 100, 20)}); !math.IsNaN(c.wall) || !math.IsNaN(c.first) || c.runs(scaleExec) != 0 {
 		t.Errorf("window alone: wall %v, first %v, %d Execution runs; want NaN, NaN and 0", c.wall, c.first, c.runs(scaleExec))
