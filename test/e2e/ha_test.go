@@ -118,7 +118,7 @@ func TestHAReplicasLeaderKilled(t *testing.T) {
 	// The stack's own replica would compete for the Lease: stop it for the
 	// test (Stop starts it again at the end).
 	s.Stop(t, "execution-apiserver")
-	etcd := "http://127.0.0.1:" + s.EnvValue("ETCD_CLIENT_PORT", "23790")
+	etcd := s.ClusterEtcdURL()
 	prefix := "/kubegene-ha-" + framework.RandomSuffix()
 	servicePort := s.EnvValue("EXEC_PORT", "28443")
 	t.Cleanup(func() { pointAPIServiceAt(t, k, servicePort, false) })

@@ -72,7 +72,11 @@ package e2e
 // whose scrapes would load the server measured; its idle RSS is the least of
 // three samples before the variant starts), kube-apiserver's RSS (its
 // /metrics is megabytes), and the Execution's size
-// as stored in the execution-apiserver's etcd. Between variants the
+// as stored in the execution-apiserver's etcd. From kube-apiserver's and
+// etcd's /metrics before and after each variant, background work that
+// lands in whichever variant it happens in (scaleBackground): the Go
+// runtime's estimate of kube-apiserver's GC CPU, etcd's compactions.
+// Between variants the
 // namespace is deleted and the benchmark waits until it is gone (the
 // namespace controller removes it only once its Jobs and pods are).
 //
@@ -657,6 +661,8 @@ type scaleResult struct {
 	execRestarted bool
 	// restart: Execution only, with KUBEGENE_SCALE_RESTART=1.
 	restart *scaleRestart
+	// background is the cluster's background work over the variant.
+	background scaleBackground
 }
 
 // scaleRestart is what a restart of the execution-apiserver costs once the
@@ -861,6 +867,9 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	r.idleExecRSS = probes.idleExecRSS(b)
 
 	e := p.execution()
+	// /metrics first: kube-apiserver's is megabytes, and reading it must
+	// not count in the variant's CPU.
+	background0 := scaleReadBackground(f.Stack, kube)
 	cpu0 := scaleReadCPU(f.Stack, probes.cluster)
 	start := time.Now()
 	if _, err := client.Create(ctx, e, metav1.CreateOptions{}); err != nil {
@@ -895,6 +904,7 @@ func scaleRunExecution(b *testing.B, f *framework.Framework, kube kubernetes.Int
 	})
 	r.succeeded = time.Since(start)
 	r.cpu = scaleReadCPU(f.Stack, probes.cluster).since(cpu0)
+	r.background = scaleReadBackground(f.Stack, kube).since(background0)
 	sampler.stop()
 	r.cachedJobs = framework.SumSeries(ctlServerMetrics(b, f.Stack), "kubegene_controller_cached_jobs", nil)
 	r.hasCachedJobs = true
@@ -1070,6 +1080,9 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	created := make(chan error, 1)
+	// /metrics first: kube-apiserver's is megabytes, and reading it must
+	// not count in the variant's CPU.
+	background0 := scaleReadBackground(f.Stack, kube)
 	cpu0 := scaleReadCPU(f.Stack, probes.cluster)
 	start := time.Now()
 	sampler := probes.sample("")
@@ -1109,6 +1122,7 @@ func scaleRunPlain(b *testing.B, f *framework.Framework, kube, feed kubernetes.I
 	}
 	tr.waitCompleted(b, r.name, p.jobs+1, start, start.Add(p.timeout), nil)
 	r.cpu = scaleReadCPU(f.Stack, probes.cluster).since(cpu0)
+	r.background = scaleReadBackground(f.Stack, kube).since(background0)
 	sampler.stop()
 	r.finish(p, tr, sampler, start)
 	if r.execRestarted {
@@ -1146,9 +1160,14 @@ func scaleDresser(b *testing.B, feed kubernetes.Interface, ns string) func(job *
 // carry its labels, does not watch these too.
 const scaleDressGroup = "benchmark.kubegene.io"
 
-// scaleDressKey is key with the API's group replaced by scaleDressGroup.
+// scaleDressKey is key, one of the API's, with its group replaced by
+// scaleDressGroup.
 func scaleDressKey(key string) string {
-	return scaleDressGroup + strings.TrimPrefix(key, v1alpha1.GroupName)
+	name, ok := strings.CutPrefix(key, v1alpha1.GroupName+"/")
+	if !ok {
+		panic(fmt.Sprintf("scaleDressKey(%q): not a key in group %s", key, v1alpha1.GroupName))
+	}
+	return scaleDressGroup + "/" + name
 }
 
 // scaleDressJob gives a plain Job the metadata the controller puts on the
@@ -1172,11 +1191,11 @@ func scaleDressJob(job *batchv1.Job, task string, index int, owner metav1.OwnerR
 // scaleSameDress fails the benchmark unless the controller's Job carries
 // what scaleDressJob gives the dressed variant's, but for the group in the
 // keys: the same labels on the Job and in its pod template (of the pod
-// template's, those in the API's group: kube-controller-manager adds its
-// own), the same annotation keys, one controller ownerReference that
-// blocks its owner's deletion.
-func scaleSameDress(b *testing.B, controllers *batchv1.Job, task string, index int) {
-	dressed := ctlNaiveJob(controllers.Name, scaleImage, "")
+// template's, those in the API's group: kube-apiserver's Job strategy adds
+// its own), the same annotation keys (the creator differs with the client),
+// one controller ownerReference that blocks its owner's deletion.
+func scaleSameDress(b *testing.B, ctlJob *batchv1.Job, task string, index int) {
+	dressed := ctlNaiveJob(ctlJob.Name, scaleImage, "")
 	scaleDressJob(dressed, task, index, metav1.OwnerReference{}, "")
 	ours := func(m map[string]string) map[string]string {
 		out := map[string]string{}
@@ -1188,14 +1207,14 @@ func scaleSameDress(b *testing.B, controllers *batchv1.Job, task string, index i
 		return out
 	}
 	annotationKeys := func(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
-	owners := controllers.OwnerReferences
-	if len(ours(controllers.Labels)) != len(controllers.Labels) ||
-		!maps.Equal(ours(controllers.Labels), dressed.Labels) ||
-		!maps.Equal(ours(controllers.Spec.Template.Labels), dressed.Spec.Template.Labels) ||
-		!slices.Equal(annotationKeys(ours(controllers.Annotations)), annotationKeys(dressed.Annotations)) ||
+	owners := ctlJob.OwnerReferences
+	if len(ours(ctlJob.Labels)) != len(ctlJob.Labels) ||
+		!maps.Equal(ours(ctlJob.Labels), dressed.Labels) ||
+		!maps.Equal(ours(ctlJob.Spec.Template.Labels), dressed.Spec.Template.Labels) ||
+		!slices.Equal(annotationKeys(ours(ctlJob.Annotations)), annotationKeys(dressed.Annotations)) ||
 		len(owners) != 1 || !ptr.Deref(owners[0].Controller, false) || !ptr.Deref(owners[0].BlockOwnerDeletion, false) {
 		b.Fatalf("the controller's Job %s has labels %v, pod labels %v, annotations %v, owners %v; the dressed variant's would have, in group %s, labels %v, annotation keys %v and one controller owner: scaleDressJob must follow pkg/controller newJob",
-			controllers.Name, controllers.Labels, controllers.Spec.Template.Labels, controllers.Annotations, owners,
+			ctlJob.Name, ctlJob.Labels, ctlJob.Spec.Template.Labels, ctlJob.Annotations, owners,
 			scaleDressGroup, dressed.Labels, annotationKeys(dressed.Annotations))
 	}
 }
@@ -1266,8 +1285,11 @@ func BenchmarkScaleExecutionVsJobs(b *testing.B) {
 		b.ReportMetric(m.wall.Seconds(), scaleVariantKeys[v]+"-wall-s")
 	}
 	for _, r := range last {
-		if r.variant != scaleExec {
+		switch r.variant {
+		case scaleAll, scaleWindow:
 			kubePeakPlain = max(kubePeakPlain, r.kubeRSS.peak)
+			continue
+		case scaleDressed:
 			continue
 		}
 		execRSSDelta = max(execRSSDelta, r.execRSS.peak-r.idleExecRSS)
@@ -1301,7 +1323,8 @@ type scaleMean struct {
 	clusterCPUPerJob float64
 }
 
-// scaleMeans are the mean wall and first-completions times of each variant
+// scaleMeans are the mean wall and first-completions times, and cluster
+// CPU per Job, of each variant
 // that ran, by variant.
 func scaleMeans(rs []scaleResult) map[scaleVariant]scaleMean {
 	ms := map[scaleVariant]scaleMean{}
@@ -1473,7 +1496,13 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 			return fmt.Sprintf("%.1f / %.1f", r.cpu.cluster(), r.cpu.throttled)
 		})
 	}
-	row("cluster CPU per Job completed (ms)", func(r scaleResult) string { return fmt.Sprintf("%.1f", 1000*r.clusterCPUPerJob()) })
+	row("cluster CPU per Job completed (ms)", func(r scaleResult) string { return orDash("%.1f", 1000*r.clusterCPUPerJob()) })
+	row("kube-apiserver GC: CPU (s) / cycles", func(r scaleResult) string {
+		return orDash("%.1f", r.background.kubeGCCPU) + " / " + orDash("%.0f", r.background.kubeGCs)
+	})
+	row("etcd: compactions (ms) / db at the end (MiB)", func(r scaleResult) string {
+		return orDash("%.0f", r.background.compactions) + " (" + orDash("%.0f", r.background.compactionMS) + ") / " + orDash("%.0f", r.background.etcdDB/mib)
+	})
 	row("samples (failed)", func(r scaleResult) string { return fmt.Sprintf("%d (%d)", r.samples, r.sampleErrs) })
 	row("namespace deletion (s)", func(r scaleResult) string {
 		switch {
@@ -1499,11 +1528,22 @@ func scaleTable(p scaleParams, rs []scaleResult, cmp *scaleComparison) string {
 		if r.cpu.err != nil {
 			fmt.Fprintf(&sb, "%s: reading CPU times: %v\n", r.name, r.cpu.err)
 		}
+		if r.background.err != nil {
+			fmt.Fprintf(&sb, "%s: reading kube-apiserver's and etcd's /metrics: %v\n", r.name, r.background.err)
+		}
 		if r.sampleErrs > 0 {
 			fmt.Fprintf(&sb, "%s: sampling errors, first: %v %v %v\n", r.name, r.execRSS.err, r.kubeRSS.err, r.stored.err)
 		}
 	}
 	return sb.String()
+}
+
+// orDash formats v, or is "–" for a value not measured (NaN).
+func orDash(format string, v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
 }
 
 // scaleVerdicts writes the goals' ratios and whether they are met.
@@ -1539,8 +1579,15 @@ func scaleVerdicts(sb *strings.Builder, p scaleParams, cmp scaleComparison) {
 		fmt.Fprintf(sb, "exec wall / best plain wall%s: %s\n", of(scaleExec, scaleAll, scaleWindow), verdict(cmp.wall))
 	}
 	if !math.IsNaN(cmp.dressedWall) {
-		fmt.Fprintf(sb, "exec / dressed window%s (no goal): wall %.3f, cluster CPU per Job %.3f\n", of(scaleExec, scaleDressed), cmp.dressedWall, cmp.dressedCPU)
+		fmt.Fprintf(sb, "exec / dressed window%s (no goal): wall %.3f, cluster CPU per Job %s\n", of(scaleExec, scaleDressed), cmp.dressedWall, orDash("%.3f", cmp.dressedCPU))
 	}
+	var perJob []string
+	for v := range scaleVariantKeys {
+		if m, ok := cmp.means[scaleVariant(v)]; ok {
+			perJob = append(perJob, scaleVariant(v).name(p.window)+" "+orDash("%.1f", 1000*m.clusterCPUPerJob))
+		}
+	}
+	fmt.Fprintf(sb, "cluster CPU per Job completed, means (ms): %s\n", strings.Join(perJob, ", "))
 	if math.IsNaN(cmp.first) {
 		fmt.Fprintf(sb, "exec / window time to %d completions: not measured (needs the Execution and the window)\n", p.first)
 	} else {
@@ -1617,6 +1664,72 @@ func scaleReadCPU(s *framework.Stack, cluster *framework.CPUCgroup) scaleCPU {
 		c.throttled = throttled.Seconds()
 	}
 	return c
+}
+
+// scaleBackground is work the cluster does apart from the Jobs in front
+// of it, which lands in whichever variant it happens in: kube-apiserver's
+// garbage collection, whose cost grows with its heap (the watch cache of
+// every variant so far), and etcd's compactions (kube-apiserver asks for
+// one every five minutes, of all the revisions written since). Read from
+// their /metrics before and after a variant, to tell the noise between
+// runs of the same variant from a difference between variants.
+type scaleBackground struct {
+	// kubeGCCPU is kube-apiserver's GC CPU as the Go runtime estimates it
+	// (go_cpu_classes_gc_total_cpu_seconds_total: GOMAXPROCS × time in GC
+	// phases, so it counts time the quota held the process back).
+	kubeGCCPU, kubeGCs float64
+	// compactions and compactionMS are etcd's compactions and their time.
+	compactions, compactionMS float64
+	// etcdDB is the size of etcd's database file at the read. A value
+	// not read is NaN, and err says why.
+	etcdDB float64
+	err    error
+}
+
+func scaleReadBackground(s *framework.Stack, kube kubernetes.Interface) scaleBackground {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nan := math.NaN()
+	failed := scaleBackground{kubeGCCPU: nan, kubeGCs: nan, compactions: nan, compactionMS: nan, etcdDB: nan}
+	kubeMetrics, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		failed.err = fmt.Errorf("kube-apiserver's /metrics: %w", err)
+		return failed
+	}
+	etcdMetrics, err := s.ClusterEtcdMetrics(ctx)
+	if err != nil {
+		failed.err = fmt.Errorf("etcd's /metrics: %w", err)
+		return failed
+	}
+	var c scaleBackground
+	var errs []error
+	read := func(metrics, name string) float64 {
+		v, err := framework.FindSeries(metrics, name, nil)
+		if err != nil {
+			errs = append(errs, err)
+			return math.NaN()
+		}
+		return v
+	}
+	c.kubeGCCPU = read(string(kubeMetrics), "go_cpu_classes_gc_total_cpu_seconds_total")
+	c.kubeGCs = read(string(kubeMetrics), "go_gc_duration_seconds_count")
+	c.compactions = read(etcdMetrics, "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count")
+	c.compactionMS = read(etcdMetrics, "etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_sum")
+	c.etcdDB = read(etcdMetrics, "etcd_mvcc_db_total_size_in_bytes")
+	c.err = errors.Join(errs...)
+	return c
+}
+
+// since is the work done since before; the database's size is the last.
+func (c scaleBackground) since(before scaleBackground) scaleBackground {
+	return scaleBackground{
+		kubeGCCPU:    c.kubeGCCPU - before.kubeGCCPU,
+		kubeGCs:      c.kubeGCs - before.kubeGCs,
+		compactions:  c.compactions - before.compactions,
+		compactionMS: c.compactionMS - before.compactionMS,
+		etcdDB:       c.etcdDB,
+		err:          errors.Join(before.err, c.err),
+	}
 }
 
 func (c scaleCPU) since(before scaleCPU) scaleCPU {

@@ -68,8 +68,16 @@ func TestScaleRatiosCompareMeansOfRepeatedRuns(t *testing.T) {
 	if c := scaleCompare(mixed); !math.IsNaN(c.dressedWall) || !math.IsNaN(c.dressedCPU) {
 		t.Errorf("without a dressed window: dressed wall %v, CPU %v; want NaN", c.dressedWall, c.dressedCPU)
 	}
-	if table := scaleTable(params, dressed, new(scaleCompare(dressed))); !strings.Contains(table, "exec / dressed window (no goal): wall 1.500, cluster CPU per Job 1.200") || !strings.Contains(table, "3. window 300, dressed") {
-		t.Errorf("table lacks the dressed comparison:\n%s", table)
+	table = scaleTable(params, dressed, new(scaleCompare(dressed)))
+	for _, want := range []string{"3. window 300, dressed", "exec / dressed window (no goal): wall 1.500, cluster CPU per Job 1.200",
+		"cluster CPU per Job completed, means (ms): Execution 60000.0, window 300 40000.0, window 300, dressed 50000.0"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	// A variant whose CPU was not read shows a dash, not NaN.
+	if table := scaleTable(params, sandwich, &cmp); strings.Contains(table, "NaN") || !strings.Contains(table, "means (ms): Execution –, window 300 –") {
+		t.Errorf("CPU not read: want dashes, no NaN:\n%s", table)
 	}
 
 	// No Execution: no ratio.

@@ -678,6 +678,12 @@ func (s *Stack) ExecutionAPIServerURL() string {
 	return "https://127.0.0.1:" + s.EnvValue("EXEC_PORT", "28443")
 }
 
+// ClusterEtcdURL is where the cluster's etcd serves its clients and its
+// /metrics (plain http on localhost).
+func (s *Stack) ClusterEtcdURL() string {
+	return "http://127.0.0.1:" + s.EnvValue("ETCD_CLIENT_PORT", "23790")
+}
+
 // ExecutionEtcd is where the execution-apiserver's embedded etcd serves
 // its clients (http://127.0.0.1:EXEC_ETCD_PORT, no TLS) and the prefix of
 // the server's keys (--etcd-prefix), as its recorded command line

@@ -6,6 +6,7 @@ package framework
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -57,7 +58,23 @@ func (s *Stack) ExecutionServerMetrics() (string, error) {
 		}},
 	}
 	defer client.CloseIdleConnections()
-	resp, err := client.Get(s.ExecutionAPIServerURL() + "/metrics")
+	return getText(context.Background(), client, s.ExecutionAPIServerURL()+"/metrics")
+}
+
+// ClusterEtcdMetrics fetches the cluster's etcd's /metrics (plain http on
+// localhost).
+func (s *Stack) ClusterEtcdMetrics(ctx context.Context) (string, error) {
+	return getText(ctx, http.DefaultClient, s.ClusterEtcdURL()+"/metrics")
+}
+
+// getText GETs url with client: the body, or an error for any status but
+// 200 OK.
+func getText(ctx context.Context, client *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -67,7 +84,7 @@ func (s *Stack) ExecutionServerMetrics() (string, error) {
 		return "", err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET /metrics: %s: %s", resp.Status, truncate(string(body), 500))
+		return "", fmt.Errorf("GET %s: %s: %s", url, resp.Status, truncate(string(body), 500))
 	}
 	return string(body), nil
 }
@@ -254,4 +271,26 @@ func SumSeries(metrics, name string, match map[string]string) float64 {
 		return nil
 	})
 	return total
+}
+
+// FindSeries is SumSeries for a reader that must tell a metric at 0 from
+// one that is not there (renamed by a new release, or served by another
+// process): an error when no sample matched or metrics could not be read
+// to its end.
+func FindSeries(metrics, name string, match map[string]string) (float64, error) {
+	total, found := 0.0, false
+	err := eachSample(metrics, func(series, labels string, v float64) error {
+		if series == name && labelsMatch(labels, match) {
+			total += v
+			found = true
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("reading %s: %w", name, err)
+	case !found:
+		return 0, fmt.Errorf("no sample of %s", name)
+	}
+	return total, nil
 }

@@ -64,4 +64,17 @@ func TestParseHistogramSelectsAndAddsSeries(t *testing.T) {
 	if got := SumSeries(sampleMetrics, name+"_count", map[string]string{"host": "a:1"}); got != 17 {
 		t.Errorf("SumSeries of two labelled samples = %v, want 17", got)
 	}
+	// FindSeries tells a missing metric from one at 0, and a name that only
+	// begins another's is missing.
+	if got, err := FindSeries(sampleMetrics, "process_cpu_seconds_total", nil); err != nil || got != 12.5 {
+		t.Errorf("FindSeries of an unlabelled sample = %v, %v; want 12.5", got, err)
+	}
+	for _, missing := range []string{"process_cpu_seconds", "no_such_metric"} {
+		if got, err := FindSeries(sampleMetrics, missing, nil); err == nil || got != 0 {
+			t.Errorf("FindSeries(%q) = %v, %v; want 0 and an error", missing, got, err)
+		}
+	}
+	if _, err := FindSeries(sampleMetrics, name+"_count", map[string]string{"host": "nowhere"}); err == nil {
+		t.Errorf("FindSeries with labels no sample has: no error")
+	}
 }
